@@ -21,6 +21,9 @@ CMDLINE  ?=
 
 IS_CLANG := $(findstring clang,$(CC))
 
+# V=1 shows the full compiler command lines.
+Q := $(if $(V),,@)
+
 # ---------------------------------------------------------------------------------------------
 # Sources.  The portable memory model (mm/) and library (lib/) build for the kernel and the host.
 
@@ -69,11 +72,11 @@ kernel: $(KERNEL_ELF)
 iso: $(ISO)
 
 run: deps-run iso
-	@python3 tools/run.py --iso $(ISO) --mem $(MEM) --firmware $(FIRMWARE) --cpu $(CPU) --accel $(ACCEL) \
+	@python3 tools/run.py --elf $(KERNEL_ELF) --iso $(ISO) --mem $(MEM) --firmware $(FIRMWARE) --cpu $(CPU) --accel $(ACCEL) \
 		$(if $(CMDLINE),--cmdline "$(CMDLINE)")
 
 debug: deps-run iso
-	@python3 tools/run.py --iso $(ISO) --mem $(MEM) --firmware $(FIRMWARE) --cpu $(CPU) --accel $(ACCEL) \
+	@python3 tools/run.py --elf $(KERNEL_ELF) --iso $(ISO) --mem $(MEM) --firmware $(FIRMWARE) --cpu $(CPU) --accel $(ACCEL) \
 		--elf $(KERNEL_ELF) --debug $(if $(CMDLINE),--cmdline "$(CMDLINE)")
 
 test: deps-test
@@ -92,17 +95,17 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRCS))
 
 $(BUILD)/kernel/%.c.o: %.c
 	@mkdir -p $(@D)
-	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(Q)$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.S.o: %.S
 	@mkdir -p $(@D)
-	$(KERNEL_CC) $(KERNEL_ASFLAGS) -c $< -o $@
+	$(Q)$(KERNEL_CC) $(KERNEL_ASFLAGS) -c $< -o $@
 
 $(KERNEL_ELF): $(KERNEL_OBJS) boot/kernel.ld
-	$(KERNEL_LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+	$(Q)$(KERNEL_LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
 
 $(ISO): $(KERNEL_ELF) tools/mkiso.sh
-	bash tools/mkiso.sh $(KERNEL_ELF) $@ "$(CMDLINE)"
+	bash tools/mkiso.sh $(KERNEL_ELF) $@ ""
 
 # ---------------------------------------------------------------------------------------------
 # Host builds of the portable core: unit tests, plain and under ASan+UBSan.
@@ -116,19 +119,19 @@ host-tests: $(HOST_TEST_BINS) $(SAN_TEST_BINS)
 
 $(BUILD)/host/%.c.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(BUILD)/san/%.c.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOST_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -o $@ $^ $(CRITERION)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $^ $(CRITERION)
 
 $(BUILD)/san/bin/%: $(BUILD)/san/tests/host/%.c.o $(SAN_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CRITERION)
+	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CRITERION)
 
 ALL_OBJS := $(KERNEL_OBJS) $(HOST_LIB_OBJS) $(SAN_LIB_OBJS) \
 	$(patsubst %,$(BUILD)/host/%.o,$(HOST_TESTS)) $(patsubst %,$(BUILD)/san/%.o,$(HOST_TESTS))

@@ -22,7 +22,6 @@ struct boot_module {
 struct boot_info {
 	uint64_t phys_offset;          /* physical address p is mapped at phys_offset + p */
 	uint64_t direct_map_bytes;     /* bytes of physical memory the direct map covers */
-	uint64_t direct_map_page_size; /* largest page size it uses: 1 GiB or 2 MiB */
 
 	struct memmap memmap;
 	struct memmap_notes memmap_notes;

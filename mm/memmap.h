@@ -52,24 +52,30 @@ enum memmap_status {
 	MEMMAP_ERR_EMPTY,     /* no entry with a length inside the physical address space */
 	MEMMAP_ERR_TOO_MANY,  /* the normalized map needs more than MEMMAP_MAX ranges */
 	MEMMAP_ERR_BAD_KIND,  /* an entry's kind is not an enum mem_kind */
+	MEMMAP_ERR_BAD_RANGE, /* a [start, end) given to memmap_overlay or boot_memmap_build has end < start */
 };
 
 /* What normalization had to change, so that nothing is changed silently. */
 struct memmap_notes {
 	size_t zero_length;        /* entries dropped because their length is 0 */
 	size_t clipped;            /* entries cut at PHYS_ADDR_LIMIT (including lengths past 2^64) */
-	size_t overlaps;           /* overlaps resolved in favour of the more restrictive kind */
+	size_t overlaps;           /* pairs of entries sharing an address; the more restrictive kind won */
 	uint64_t unaligned_bytes;  /* usable bytes given up to page-align usable ranges */
 };
 
 /*
  * Normalizes `n` raw entries into `out`.  On error `out` is left empty (count 0).
- * `notes` may be NULL.  Runs in O(n^2) time and needs no memory beyond `out`.
+ * `notes`, which may be NULL, is filled on success.  Runs in O(n^2) time and needs no memory
+ * beyond `out`.
  */
 enum memmap_status memmap_normalize(const struct memmap_entry *in, size_t n, struct memmap *out,
                                     struct memmap_notes *notes);
 
-/* Marks [start, end) as `kind` in an already normalized map (the more restrictive kind wins). */
+/*
+ * Marks [start, end) as `kind` in an already normalized map (the more restrictive kind wins).
+ * end < start is MEMMAP_ERR_BAD_RANGE; end == start changes nothing; addresses at or above
+ * PHYS_ADDR_LIMIT are ignored, as in memmap_normalize.  On error `map` is unchanged.
+ */
 enum memmap_status memmap_overlay(struct memmap *map, uint64_t start, uint64_t end, enum mem_kind kind);
 
 /* Total bytes of ranges of `kind`. */

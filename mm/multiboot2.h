@@ -45,7 +45,7 @@ enum mb2_status {
 	MB2_ERR_BAD_TAG,            /* a tag is shorter than its header or runs past the end */
 	MB2_ERR_NO_END_TAG,         /* the tags end without an end tag */
 	MB2_ERR_NO_MEMORY_MAP,      /* no memory-map tag */
-	MB2_ERR_BAD_MEMORY_MAP,     /* entry size below 24 bytes, or not a multiple of 8 */
+	MB2_ERR_BAD_MEMORY_MAP,     /* entry size below 24 bytes or not a multiple of 8, or a cut-off entry */
 	MB2_ERR_TOO_MANY_ENTRIES,   /* more than MB2_MMAP_MAX memory-map entries */
 	MB2_ERR_TOO_MANY_MODULES,   /* more than MB2_MODULES_MAX modules */
 	MB2_ERR_BAD_MODULE,         /* a module ends before it starts */
