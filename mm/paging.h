@@ -99,20 +99,24 @@ struct translation paging_translate(struct addr_space *space, uint64_t virt);
 
 /*
  * Maps the page at `virt` (aligned to `page_size`) to the frame at `phys`.  Missing tables are
- * allocated zeroed; if that fails, the tables this call made are freed again.
+ * allocated zeroed, all of them before any is linked, so PAGING_ERR_NO_FRAMES leaves no trace.
+ * A user page opens the kernel-only table entries above it to user mode.  Any error leaves the
+ * tables unchanged.
  */
 enum paging_status paging_map(struct addr_space *space, uint64_t virt, uint64_t phys,
                               uint64_t page_size, uint32_t flags);
 
 /*
  * Removes the mapping that starts at `virt` (which must be the start of the page, whatever its
- * size).  Returns its frame and page size through `phys` and `page_size` (either may be NULL).
- * Tables left empty are freed, up to but not including the PML4.
+ * size, else PAGING_ERR_MISALIGNED).  Returns its frame and page size through `phys` and
+ * `page_size` (either may be NULL; written only on success).  Tables left empty are freed, up
+ * to but not including the PML4, after the TLB flush.
  */
 enum paging_status paging_unmap(struct addr_space *space, uint64_t virt, uint64_t *phys,
                                 uint64_t *page_size);
 
-/* Changes the flags of the mapping that starts at `virt`. */
+/* Changes the flags of the mapping that starts at `virt`; frame, size, accessed and dirty bits
+ * stay.  PAGE_USER opens the kernel-only table entries above it, as paging_map does. */
 enum paging_status paging_protect(struct addr_space *space, uint64_t virt, uint32_t flags);
 
 /*
@@ -139,19 +143,23 @@ struct mapping {
 };
 
 /* Calls `fn` for every leaf mapping that overlaps [start, end), in address order, until it returns
- * false.  `start` and `end` are canonical; end = 0 means "to the top of the address space". */
+ * false.  `start` and `end` are canonical; end = 0 means "to the top of the address space", any
+ * other end <= start means nothing. */
 void paging_visit(struct addr_space *space, uint64_t start, uint64_t end,
                   bool (*fn)(void *ctx, const struct mapping *m), void *ctx);
 
 /* The entries met on the walk for `virt`, from the PML4 down: what `ptdump VADDR` shows. */
 struct pt_path {
-	unsigned depth;                     /* entries recorded, 1..4 */
+	unsigned depth;                     /* entries recorded, 1..4 (0 for a non-canonical address) */
 	uint64_t table[PT_LEVELS];          /* physical address of the table at each step */
 	unsigned index[PT_LEVELS];
 	pte_t entry[PT_LEVELS];
 };
+/* PAGING_OK down to a leaf; PAGING_ERR_NOT_MAPPED when the walk ends at an absent entry, which
+ * is recorded as the last step. */
 enum paging_status paging_walk_path(struct addr_space *space, uint64_t virt, struct pt_path *path);
 
+/* A short human-readable message for `status`; never NULL. */
 const char *paging_status_message(enum paging_status status);
 
 #endif
