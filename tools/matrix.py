@@ -1,0 +1,142 @@
+"""What `make test` boots: the in-kernel test matrix, and the checks that read a boot's output.
+
+Each kernel run boots the in-kernel suite (ktest=all) under one configuration; each check boots
+once and asserts the exit status and lines of output, for faults provoked on purpose, boots
+that must be refused, and monitor sessions.  docs/testing.md describes each.
+"""
+import dataclasses
+
+import qemu
+
+TECHNIQUES = ("offset", "recursive", "temporary")
+
+# Firmware, memory and CPU configurations the whole suite runs under, with every technique.
+MACHINES = (
+    ("bios", "128M", "max"),
+    ("bios", "4G", "max"),     # memory above 4 GiB, the PCI hole, the HyperTransport hole
+    ("uefi", "512M", "max"),   # OVMF's fragmented map
+)
+
+
+@dataclasses.dataclass
+class KernelRun:
+    name: str
+    firmware: str
+    mem: str
+    cpu: str
+    cmdline: str
+    timeout: int = 120
+
+
+@dataclasses.dataclass
+class Check(KernelRun):
+    stdin: str = ""
+    exit_status: int = qemu.EXIT_SUCCESS
+    expect: tuple = ()
+    forbid: tuple = ()
+
+
+def kernel_runs():
+    runs = []
+    for firmware, mem, cpu in MACHINES:
+        for technique in TECHNIQUES:
+            runs.append(KernelRun(f"{firmware} {mem} cpu={cpu} paging={technique}", firmware, mem, cpu,
+                                  f"ktest=all paging={technique}", timeout=180 if firmware == "uefi" else 120))
+    return runs
+
+
+HEX16 = r"0x[0-9a-f]{16}"
+
+
+def crash(kind, *expect):
+    return Check(f"crash={kind} is reported", "bios", "128M", "max", f"crash={kind}",
+                 exit_status=qemu.EXIT_PANIC, expect=expect)
+
+
+def refusal(name, cpu, cmdline, *expect, mem="128M"):
+    return Check(name, "bios", mem, cpu, cmdline, exit_status=qemu.EXIT_FAILURE, expect=expect)
+
+
+def monitor(name, commands, *expect, forbid=(), firmware="bios", mem="128M", cmdline=""):
+    return Check(name, firmware, mem, "max", cmdline, stdin="".join(c + "\n" for c in commands) + "poweroff\n",
+                 expect=expect, forbid=forbid)
+
+
+def checks():
+    return [
+        crash("null", rf"^PANIC at \S+: page fault at RIP {HEX16}: kernel-mode read of 0x0000000000000000 "
+                      r"\(page not present\), error 0x0$"),
+        crash("write-text", rf"^PANIC at \S+: page fault at RIP {HEX16}: kernel-mode write of {HEX16} "
+                            r"\(protection violation\), error 0x3$"),
+        crash("exec-data", rf"^PANIC at \S+: page fault at RIP {HEX16}: kernel-mode instruction fetch of {HEX16} "
+                           r"\(protection violation\), error 0x11$"),
+        crash("stack-overflow", r"^PANIC at \S+: kernel stack overflow: the kernel stack ran into its guard page"),
+        refusal("a CPU without long mode is refused", "qemu32",
+                "", r"^ferrite: cannot boot: this CPU has no long mode \(x86_64 is required\)"),
+        refusal("a CPU without NX is refused", "qemu64,-nx",
+                "", r"^ferrite: cannot boot: this CPU has no NX"),
+        refusal("a bad paging= value is refused", "max", "paging=identity",
+                r"^ferrite: cannot boot: kernel command line option paging: expected offset, recursive or temporary"),
+        monitor("boot report and the tutorial's demos", [],
+                r"^Memory map \(\d+ ranges, from GRUB",
+                rf"^0xffff8000000b8000 -> 0x00000000000b8000 2M RW NX G$",
+                rf"^0xffffffff8[0-9a-f]{{7}} -> 0x0000000000[0-9a-f]{{6}} 4K R X G$",
+                r"^0xffff800000000000 -> 0x0000000000000000 2M RW NX G$",
+                r"^0x00000deadbeaf000 -> not mapped$",
+                r"wrote 0x0f21 through it, read 0x0f21 back through the direct map",
+                r"^0x00000deadbeaf000 -> 0x00000000000b8000 4K RW NX$",
+                r"^Frame allocator:"),
+        monitor("monitor: translate, map, read, unmap", [
+            "translate 0xffff800000100000",
+            "map 0xffffc08000000000 0x100000 rw",
+            "read 0xffffc08000000000 16",
+            "translate 0xffffc08000000000",
+            "unmap 0xffffc08000000000",
+            "translate 0xffffc08000000000",
+            "read 0xffffc08000000000 16",
+            "ptdump 0xffff800000100000",
+            "ptdump",
+            "meminfo",
+            "memmap",
+            "help",
+        ],
+            r"^0xffff800000100000 -> 0x0000000000100000 2M RW NX G$",
+            r"^0xffffc08000000000 -> 0x0000000000100000 4K RW NX$",
+            r"^  ffffc08000000000  d6 50 52 e8 00 00 00 00",   # the Multiboot2 header at 1 MiB
+            r"^unmapped 0xffffc08000000000 \(was -> 0x0000000000100000 4K\)$",
+            r"^0xffffc08000000000 -> not mapped$",
+            r"^error: read: page fault at 0xffffc08000000000 \(page not present\)$",
+            r"^  PML4 0x[0-9a-f]{16}\[256\] = ",
+            r"^  \d+ runs of mappings$",
+            r"^  poweroff ",
+            forbid=(r"PANIC",)),
+        monitor("monitor: bad input gets an error and a new prompt", [
+            "frobnicate",
+            "translate",
+            "translate 0xzz",
+            "translate 99999999999999999999999",
+            "translate 0x8000000000000000",
+            "map 0x1000 0x2000 3k",
+            "map 0x1001 0x2000",
+            "map 0x1000 0x2000 rw x",
+            "unmap 0x5000",
+            "read 0x0",
+            "read 0x1000 0",
+            "x" * 200,
+            "translate 0xffff800000000000",
+        ],
+            r"^error: unknown command 'frobnicate' \(type 'help' for the list\)$",
+            r"^error: translate: expected translate VADDR$",
+            r"^error: translate: bad address '0xzz': ",
+            r"^error: translate: bad address '99999999999999999999999': ",
+            r"^0x8000000000000000 -> non-canonical$",
+            r"^error: map: unknown option '3k'",
+            r"^error: map: .*align",
+            r"^error: map: refusing a page that is both writable and executable \(W\^X\)$",
+            r"^error: unmap: .*not mapped",
+            r"^error: read: page fault at 0x0000000000000000 \(page not present\)$",
+            r"^error: read: count must be 1\.\.4096$",
+            r"^error: line longer than 128 characters$",
+            r"^0xffff800000000000 -> 0x0000000000000000 2M RW NX G$",
+            forbid=(r"PANIC",)),
+    ]
