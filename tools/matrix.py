@@ -13,8 +13,11 @@ TECHNIQUES = ("offset", "recursive", "temporary")
 # Firmware, memory and CPU configurations the whole suite runs under, with every technique.
 MACHINES = (
     ("bios", "128M", "max"),
-    ("bios", "4G", "max"),     # memory above 4 GiB, the PCI hole, the HyperTransport hole
-    ("uefi", "512M", "max"),   # OVMF's fragmented map
+    ("bios", "4G", "max"),      # memory above 4 GiB, the PCI hole, the HyperTransport hole
+    ("bios", "4G", "qemu64"),   # no 1 GiB pages (the direct map's 2 MiB path), no SMEP/SMAP
+    ("uefi", "128M", "max"),
+    ("uefi", "512M", "max"),    # OVMF's fragmented map
+    ("uefi", "4G", "max"),
 )
 
 
