@@ -43,7 +43,10 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 		return NULL;
 	if (align < HEAP_MIN_ALIGN)
 		align = HEAP_MIN_ALIGN;
-	return h->ops->alloc(h, size ? size : 1, align);
+	void *p = h->ops->alloc(h, size ? size : 1, align);
+	if (p && h->cfg.zero_fill)
+		memset(p, 0, size);
+	return p;
 }
 
 enum heap_status heap_free(struct heap *h, void *ptr)
@@ -74,12 +77,15 @@ void *heap_realloc(struct heap *h, void *ptr, size_t size)
 		heap_free(h, ptr);
 		return NULL;
 	}
-	if (h->ops->resize ? h->ops->resize(h, ptr, size) : size <= old_size)
+	if (h->ops->resize ? h->ops->resize(h, ptr, size) : size <= old_size) {
+		if (h->cfg.zero_fill && size > old_size)
+			memset((char *)ptr + old_size, 0, size - old_size);
 		return ptr;
-	moved = heap_alloc(h, size, 0);
+	}
+	moved = heap_alloc(h, size, 0);   /* zero-filled already, if the heap zero-fills */
 	if (!moved)
 		return NULL;
-	memcpy(moved, ptr, old_size);
+	memcpy(moved, ptr, old_size < size ? old_size : size);   /* a resize that cannot shrink moves too */
 	heap_free(h, ptr);
 	return moved;
 }
@@ -91,7 +97,7 @@ void *heap_calloc(struct heap *h, size_t n, size_t size)
 	if (size != 0 && n > HEAP_SIZE_MAX / size)
 		return NULL;
 	p = heap_alloc(h, n * size, 0);
-	if (p)
+	if (p && !h->cfg.zero_fill)
 		memset(p, 0, n * size);
 	return p;
 }

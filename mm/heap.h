@@ -17,7 +17,10 @@
  *
  * Every free proves its pointer: a pointer that is not a live object of this heap (foreign,
  * interior, already freed) is refused with HEAP_ERR_INVALID_FREE or HEAP_ERR_DOUBLE_FREE,
- * reported through `report`, and changes nothing.  docs/heap.md compares the designs.
+ * reported through `report`, and changes nothing.  In debug mode, a live object whose redzone
+ * was overwritten is reported (HEAP_ERR_REDZONE), its redzone restored, and freed all the same;
+ * a freed object written to is reported when it is handed out again (HEAP_ERR_USE_AFTER_FREE),
+ * its poison restored first, and the allocation goes ahead.  docs/heap.md compares the designs.
  */
 #ifndef FERRITE_MM_HEAP_H
 #define FERRITE_MM_HEAP_H
@@ -68,13 +71,14 @@ struct heap_config {
 	enum heap_design design;
 	struct heap_region_config region;
 	bool debug;             /* redzones, poisoning checked on reuse, full heap_check */
+	bool zero_fill;         /* objects are handed out zeroed (the kernel's policy; malloc's is not) */
 	uint64_t secret;        /* per-boot random value that keys free-list pointer encoding */
 	void (*report)(void *ctx, const struct heap_error *e);
 	void *report_ctx;
 };
 
 struct heap_class_stats {
-	size_t size;            /* object size of the class */
+	size_t size;            /* object size of the class; 0 for objects served as whole page runs */
 	size_t objects_in_use;
 	size_t slabs;           /* slabs (or blocks kept by the class) */
 	size_t bytes_held;      /* bytes of pages the class holds */
@@ -85,7 +89,8 @@ struct heap_class_stats {
 struct heap_stats {
 	enum heap_design design;
 	size_t objects_in_use;
-	size_t bytes_requested;     /* sum of sizes asked for by live objects */
+	size_t bytes_requested;     /* sum of sizes asked for by live objects; a design that does not
+	                             * keep them (slab outside debug mode) gives bytes_in_use */
 	size_t bytes_in_use;        /* sum of heap_usable_size of live objects */
 	size_t bytes_mapped;        /* bytes of the region backed by pages now */
 	size_t peak_mapped;
@@ -137,7 +142,8 @@ void heap_destroy(struct heap *h);
 /*
  * An object of at least `size` bytes aligned to `align` (a power of two up to HEAP_MAX_ALIGN;
  * 0 means HEAP_MIN_ALIGN), or NULL: out of memory, bad alignment, or size too large.
- * heap_alloc(h, 0, 0) returns a unique pointer that must be freed like any other.
+ * heap_alloc(h, 0, 0) returns a unique pointer that must be freed like any other.  With
+ * cfg.zero_fill the first `size` bytes are zero (and heap_realloc zeroes what it adds).
  */
 void *heap_alloc(struct heap *h, size_t size, size_t align);
 

@@ -25,6 +25,21 @@ static inline uintptr_t heap_encode_link(const struct heap *h, const void *slot,
 	return link ^ (uintptr_t)h->cfg.secret ^ (uintptr_t)slot;
 }
 
+/*
+ * A keyed check value for metadata that sits next to objects, where an overflow can reach it (an
+ * object header): it depends on the secret, on the address `where` of the metadata and on every
+ * bit of `word`.  A header overwritten by an overflow, copied to another place, or made up from
+ * a guess at the layout matches its check only by a 2^-64 accident.
+ */
+static inline uint64_t heap_seal(const struct heap *h, const void *where, uint64_t word)
+{
+	uint64_t z = word ^ h->cfg.secret ^ ((uint64_t)(uintptr_t)where * 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
 /* Reports a problem through the heap's `report` (if any) and returns `status`. */
 enum heap_status heap_report(struct heap *h, enum heap_status status, uintptr_t addr, size_t size_class,
                              const char *what);
