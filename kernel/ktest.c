@@ -6,6 +6,7 @@
 #include "arch/x86_64/jump.h"
 #include "arch/x86_64/machine.h"
 #include "kernel/console.h"
+#include "kernel/kheap.h"
 #include "kernel/memory.h"
 #include "kernel/options.h"
 #include "lib/format.h"
@@ -13,8 +14,11 @@
 
 extern const struct ktest __ktests_start[], __ktests_end[];
 
+enum verdict { PASSED, FAILED, SKIPPED };
+
 static struct jump_point test_exit;
-static char failure[256];   /* why the running test failed */
+static char failure[256];   /* why the running test failed, or was skipped */
+static enum verdict exit_verdict;  /* what jumping to test_exit means */
 
 void ktest_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -25,6 +29,14 @@ void ktest_fail(const char *file, int line, const char *fmt, ...)
 	if (n < sizeof(failure))
 		vformat_buf(failure + n, sizeof(failure) - n, fmt, ap);
 	va_end(ap);
+	exit_verdict = FAILED;
+	jump_back(&test_exit);
+}
+
+void ktest_skip(const char *why)
+{
+	format_buf(failure, sizeof(failure), "%s", why);
+	exit_verdict = SKIPPED;
 	jump_back(&test_exit);
 }
 
@@ -56,50 +68,78 @@ static bool selected(const struct ktest *t, const char *patterns, size_t len)
 	return false;
 }
 
-static uint64_t free_frames(void)
-{
-	struct frame_stats st;
+/* Where every frame is: free, held by the heap (its pages may stay cached between tests), or
+ * a page table.  A test must leave the sum as it found it, and every heap object freed. */
+struct accounts {
+	int64_t frames;
+	size_t heap_objects;
+};
 
-	frame_stats(&kernel_frames, &st);
-	return st.free_frames;
+static struct accounts take_accounts(void)
+{
+	struct frame_stats fs;
+	struct heap_stats hs;
+
+	frame_stats(&kernel_frames, &fs);
+	kheap_stats(&hs);
+	return (struct accounts){
+		.frames = (int64_t)fs.free_frames + (int64_t)(hs.bytes_mapped / PAGE_SIZE) + kernel_table_frames_delta,
+		.heap_objects = hs.objects_in_use,
+	};
 }
 
-/* Runs one test; on failure, `failure` says why. */
-static bool run_one(const struct ktest *t)
+/* Runs one test; unless it passed, `failure` says why. */
+static enum verdict run_one(const struct ktest *t)
 {
-	uint64_t frames_before = free_frames();
+	struct accounts before = take_accounts(), after;
 
 	if (jump_save(&test_exit) != 0)
-		return false;
+		return exit_verdict;
 	t->run();
-	uint64_t frames_after = free_frames();
-	if (frames_after != frames_before) {
-		format_buf(failure, sizeof(failure), "%s frames: %lu free before the test, %lu after",
-		           frames_after < frames_before ? "leaked" : "gained", frames_before, frames_after);
-		return false;
+	after = take_accounts();
+	if (after.frames != before.frames) {
+		format_buf(failure, sizeof(failure), "%s %ld frames (free + heap + page tables: %ld before, %ld after)",
+		           after.frames < before.frames ? "leaked" : "gained", after.frames - before.frames,
+		           before.frames, after.frames);
+		return FAILED;
 	}
-	return true;
+	if (after.heap_objects != before.heap_objects) {
+		format_buf(failure, sizeof(failure), "leaked %zu heap objects", after.heap_objects - before.heap_objects);
+		return FAILED;
+	}
+	return PASSED;
 }
 
 void ktest_main(const char *patterns, size_t len)
 {
-	unsigned passed = 0, failed = 0, number = 0;
+	unsigned passed = 0, failed = 0, skipped = 0, number = 0;
 
-	kprintf("ktest: paging=%s\n", pt_technique_names[options.paging]);
+	kprintf("ktest: paging=%s heap=%s%s\n", pt_technique_names[options.paging], heap_design_names[options.heap],
+	        options.heap_debug ? " heap.debug=1" : "");
 	for (const struct ktest *t = __ktests_start; t < __ktests_end; t++) {
 		if (!selected(t, patterns, len))
 			continue;
 		number++;
-		if (run_one(t)) {
+		switch (run_one(t)) {
+		case PASSED:
 			passed++;
 			kprintf("ok   %u %s.%s\n", number, t->group, t->name);
-		} else {
+			break;
+		case FAILED:
 			failed++;
 			kprintf("FAIL %u %s.%s: %s\n", number, t->group, t->name, failure);
+			break;
+		case SKIPPED:
+			skipped++;
+			kprintf("skip %u %s.%s: %s\n", number, t->group, t->name, failure);
+			break;
 		}
 	}
 	if (number == 0)
 		kprintf("ktest: no test matches '%.*s'\n", (int)len, patterns);
-	kprintf("%u passed, %u failed\n", passed, failed);
-	machine_exit(failed == 0 && number > 0 ? MACHINE_EXIT_SUCCESS : MACHINE_EXIT_FAILURE);
+	kprintf("%u passed, %u failed", passed, failed);
+	if (skipped)
+		kprintf(", %u skipped", skipped);
+	kputs("\n");
+	machine_exit(failed == 0 && passed > 0 ? MACHINE_EXIT_SUCCESS : MACHINE_EXIT_FAILURE);
 }

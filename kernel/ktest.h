@@ -25,6 +25,9 @@ struct ktest {
 		__attribute__((used, section(".ktests"), aligned(8))) = { #group, #name, ktest_run_##group##_##name }; \
 	static void ktest_run_##group##_##name(void)
 
+/* Ends the running test as skipped (it does not apply to this boot), with the reason. */
+_Noreturn void ktest_skip(const char *why);
+
 /* Ends the running test as failed, with a message. */
 _Noreturn void ktest_fail(const char *file, int line, const char *fmt, ...) PRINTF_LIKE(3, 4);
 

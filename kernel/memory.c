@@ -10,10 +10,14 @@
 
 struct frame_allocator kernel_frames;
 struct addr_space kernel_space;
+int64_t kernel_table_frames_delta;
 
 static bool table_frame_alloc(void *ctx, uint64_t *pa)
 {
-	return frame_alloc(ctx, 0, 0, pa) == FRAME_OK;
+	if (frame_alloc(ctx, 0, 0, pa) != FRAME_OK)
+		return false;
+	kernel_table_frames_delta++;
+	return true;
 }
 
 /* The mapper only frees tables it allocated (or the boot path did): a refusal is a bug. */
@@ -23,6 +27,7 @@ static void table_frame_free(void *ctx, uint64_t pa)
 
 	if (s != FRAME_OK)
 		panic("page-table frame %#lx refused by the frame allocator: %s", pa, frame_status_message(s));
+	kernel_table_frames_delta--;
 }
 
 static void tlb_flush_page(void *ctx, uint64_t virt)

@@ -11,6 +11,10 @@
 extern struct frame_allocator kernel_frames;
 extern struct addr_space kernel_space;
 
+/* Page-table frames the mapper took since boot, minus those it gave back (boot tables not
+ * counted): the tests account for every frame with it. */
+extern int64_t kernel_table_frames_delta;
+
 /* The smallest amount of free memory ferrite boots with (docs/testing.md explains the figure). */
 #define MIN_FREE_MEMORY (UINT64_C(4) * MIB)
 

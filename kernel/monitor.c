@@ -22,6 +22,9 @@ static const struct monitor_command commands[] = {
 	{ "unmap", "VADDR", "remove the mapping that starts at VADDR", cmd_unmap, 1, 1 },
 	{ "ptdump", "[VADDR]", "entries on the walk for VADDR, or a summary of all mappings", cmd_ptdump, 0, 1 },
 	{ "read", "VADDR [N]", "hex dump of N bytes (default 64, at most 4096) through the page tables", cmd_read, 1, 2 },
+	{ "heapstat", "", "the kernel heap: per size class objects, slabs and pages held; totals", cmd_heapstat, 0, 0 },
+	{ "kmalloc", "SIZE", "allocate SIZE bytes from the kernel heap and print the address", cmd_kmalloc, 1, 1 },
+	{ "kfree", "ADDR", "free a kernel heap object (bad pointers are refused and reported)", cmd_kfree, 1, 1 },
 	{ "poweroff", "", "end the machine", cmd_poweroff, 0, 0 },
 };
 

@@ -30,6 +30,9 @@ void cmd_map(int argc, char **argv);
 void cmd_unmap(int argc, char **argv);
 void cmd_ptdump(int argc, char **argv);
 void cmd_read(int argc, char **argv);
+void cmd_heapstat(int argc, char **argv);
+void cmd_kmalloc(int argc, char **argv);
+void cmd_kfree(int argc, char **argv);
 
 /* Parses a number argument (decimal or 0x hex); on error prints "error: CMD: ..." and returns false. */
 bool monitor_number(const char *cmd, const char *what, const char *text, uint64_t *out);

@@ -5,12 +5,17 @@
 #include "lib/cmdline.h"
 #include "lib/compiler.h"
 #include "lib/mem.h"
+#include "mm/layout.h"
 
 struct kernel_options options;
 
 const char *const pt_technique_names[3] = { "offset", "recursive", "temporary" };
 
-static const char *const known_keys[] = { "paging", "frame.poison", "ktest", "crash" };
+const char *const heap_design_names[HEAP_DESIGN_COUNT] = { "bump", "list", "fixed", "slab" };
+
+static const char *const known_keys[] = {
+	"paging", "frame.poison", "heap", "heap.debug", "heap.max", "ktest", "kbench", "crash",
+};
 
 static _Noreturn void bad_option(const char *key, const char *why)
 {
@@ -36,6 +41,19 @@ static void read_bool(const char *cmdline, const char *key, bool *out)
 
 	if (s != CMDLINE_OK && s != CMDLINE_NOT_FOUND)
 		bad_option(key, "1, 0, on, off, yes, no, true or false");
+}
+
+static void read_heap_limit(const char *cmdline, uint64_t *out)
+{
+	enum parse_status why;
+	enum cmdline_status s = cmdline_get_size(cmdline, "heap.max", out, &why);
+
+	if (s == CMDLINE_NOT_FOUND)
+		return;
+	if (s != CMDLINE_OK)
+		bad_option("heap.max", "a size such as 64M");
+	if (*out < PAGE_SIZE || *out > HEAP_MAX_SIZE || !is_aligned(*out, PAGE_SIZE))
+		bad_option("heap.max", "a multiple of 4 KiB from 4K to 512G");
 }
 
 static void read_string(const char *cmdline, const char *key, const char **value, size_t *len)
@@ -71,12 +89,17 @@ static void warn_unknown_keys(const char *cmdline)
 
 void options_parse(const char *cmdline)
 {
-	size_t paging = PT_OFFSET;
+	size_t paging = PT_OFFSET, heap = HEAP_SLAB;
 
 	warn_unknown_keys(cmdline);
 	read_choice(cmdline, "paging", pt_technique_names, ARRAY_SIZE(pt_technique_names), &paging);
 	options.paging = (enum pt_technique)paging;
 	read_bool(cmdline, "frame.poison", &options.frame_poison);
+	read_choice(cmdline, "heap", heap_design_names, HEAP_DESIGN_COUNT, &heap);
+	options.heap = (enum heap_design)heap;
+	read_bool(cmdline, "heap.debug", &options.heap_debug);
+	read_heap_limit(cmdline, &options.heap_max);
 	read_string(cmdline, "ktest", &options.ktest, &options.ktest_len);
+	read_bool(cmdline, "kbench", &options.kbench);
 	read_string(cmdline, "crash", &options.crash, &options.crash_len);
 }

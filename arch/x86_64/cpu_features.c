@@ -42,6 +42,7 @@ void cpu_detect(void)
 	cpuid(1, 0, r);
 	cpu.pge = bit(r[EDX], 13);
 	cpu.hypervisor = bit(r[ECX], 31);
+	cpu.rdrand = bit(r[ECX], 30);
 
 	cpuid(0, 0, r);
 	if (r[EAX] >= 7) {
@@ -64,6 +65,28 @@ void cpu_detect(void)
 		cpu.phys_bits = r[EAX] & 0xff;
 		cpu.virt_bits = (r[EAX] >> 8) & 0xff;
 	}
+}
+
+static bool rdrand64(uint64_t *out)
+{
+	bool ok;
+
+	__asm__ volatile("rdrand %0; setc %1" : "=r"(*out), "=qm"(ok));
+	return ok;
+}
+
+uint64_t cpu_random64(void)
+{
+	uint64_t x;
+
+	for (int tries = 0; cpu.rdrand && tries < 10; tries++)
+		if (rdrand64(&x))
+			return x;
+	/* splitmix64's finalizer over the TSC: different every boot, if not unpredictable */
+	x = rdtsc() + UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
 }
 
 void cpu_enable_protections(void)

@@ -3,6 +3,7 @@
 #define FERRITE_ARCH_CPU_FEATURES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct cpu_features {
 	char vendor[13];
@@ -15,6 +16,7 @@ struct cpu_features {
 	bool umip;          /* user-mode instruction prevention */
 	bool la57;          /* 5-level paging (available, not used) */
 	bool hypervisor;    /* running under a hypervisor such as QEMU */
+	bool rdrand;        /* hardware random numbers */
 	unsigned phys_bits; /* MAXPHYADDR */
 	unsigned virt_bits;
 };
@@ -23,6 +25,10 @@ extern struct cpu_features cpu;
 
 /* Fills `cpu`. */
 void cpu_detect(void);
+
+/* 64 random bits: RDRAND where the CPU has it, otherwise the time-stamp counter stirred.  Good
+ * enough to key the heap's pointer encoding per boot; not for cryptography. */
+uint64_t cpu_random64(void);
 
 /* Turns on CR4.PGE, SMEP, SMAP and UMIP where the CPU has them.  CR0.WP and EFER.NXE are set by
  * the 32-bit entry already. */
