@@ -143,6 +143,11 @@ size_t ksize(const void *ptr)
 	return n;
 }
 
+size_t kheap_limit(void)
+{
+	return heap.cfg.region.limit;
+}
+
 enum heap_status kheap_check(void)
 {
 	bool irq = spin_lock_irqsave(&heap_lock);

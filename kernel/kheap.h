@@ -32,6 +32,9 @@ void kheap_init(enum heap_design design, bool debug, size_t limit);
 /* kfree, returning what happened (the tests use it to see refusals). */
 enum heap_status kfree_status(void *ptr);
 
+/* The heap region's limit in bytes, as set at boot. */
+size_t kheap_limit(void);
+
 enum heap_status kheap_check(void);
 void kheap_stats(struct heap_stats *out);
 

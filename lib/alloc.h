@@ -39,19 +39,27 @@ static inline void allocator_free(const struct allocator *a, void *ptr, size_t s
 	a->free(a->ctx, ptr, size);
 }
 
-/* The allocator's realloc, or its equivalent when it has none.  NULL leaves ptr untouched. */
-static inline void *allocator_realloc(const struct allocator *a, void *ptr, size_t old_size,
-                                      size_t new_size, size_t align)
+/* Moves a block to a new one of new_size bytes: allocate, copy, free.  NULL leaves ptr
+ * untouched.  What realloc comes down to when nothing smarter is possible. */
+static inline void *allocator_move(const struct allocator *a, void *ptr, size_t old_size, size_t new_size,
+                                   size_t align)
 {
-	if (a->realloc != NULL)
-		return a->realloc(a->ctx, ptr, old_size, new_size, align);
-
 	void *moved = allocator_alloc(a, new_size, align);
+
 	if (moved != NULL) {
 		memcpy(moved, ptr, old_size < new_size ? old_size : new_size);
 		allocator_free(a, ptr, old_size);
 	}
 	return moved;
+}
+
+/* The allocator's realloc, or allocator_move when it has none.  NULL leaves ptr untouched. */
+static inline void *allocator_realloc(const struct allocator *a, void *ptr, size_t old_size,
+                                      size_t new_size, size_t align)
+{
+	if (a->realloc != NULL)
+		return a->realloc(a->ctx, ptr, old_size, new_size, align);
+	return allocator_move(a, ptr, old_size, new_size, align);
 }
 
 #endif

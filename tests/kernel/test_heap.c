@@ -281,3 +281,29 @@ KTEST(heap, debug_write_after_free_is_caught)
 	KT_ASSERT_EQ(log.last.addr, (uintptr_t)p);
 	kfree(again);
 }
+
+/* With a small heap.max the region's limit, not the frames, is what runs out: kmalloc says no,
+ * nothing is corrupted, and everything comes back. */
+KTEST(heap, region_limit_and_back)
+{
+	static void *objects[4096];
+	struct heap_stats before, after;
+	size_t n = 0;
+
+	if (options.heap_max == 0 || options.heap_max > 16 * MIB)
+		ktest_skip("needs heap.max=16M or less");
+	kheap_stats(&before);
+	while (n < 4096 && (objects[n] = kmalloc(4000)) != NULL)
+		n++;
+	KT_ASSERT_MSG(n < 4096, "a heap of %lu bytes held 4096 objects of 4000 bytes", options.heap_max);
+	kheap_stats(&after);
+	KT_ASSERT_MSG(after.bytes_mapped <= options.heap_max, "mapped %zu bytes past the limit %lu", after.bytes_mapped,
+	              options.heap_max);
+	KT_ASSERT_EQ(kheap_check(), HEAP_OK);
+	while (n > 0)
+		kfree(objects[--n]);
+	void *again = kmalloc(4000);
+	KT_ASSERT(again);
+	kfree(again);
+	KT_ASSERT_EQ(kheap_check(), HEAP_OK);
+}
