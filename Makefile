@@ -61,9 +61,9 @@ CRITERION   := -lcriterion
 # ---------------------------------------------------------------------------------------------
 # Top-level targets.
 
-.PHONY: all kernel iso host-tests run test debug fuzz bench clean deps-build deps-run deps-test deps-bench
+.PHONY: all kernel iso host-tests malloc-lib run test debug fuzz bench clean deps-build deps-run deps-test deps-bench
 
-all: iso host-tests
+all: iso host-tests malloc-lib
 
 KERNEL_ELF := $(BUILD)/ferrite.elf
 ISO        := $(BUILD)/ferrite.iso
@@ -115,7 +115,7 @@ SAN_LIB_OBJS  := $(patsubst %,$(BUILD)/san/%.o,$(PORTABLE_SRCS) $(HOST_SUPPORT))
 HOST_TEST_BINS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(HOST_TESTS))
 SAN_TEST_BINS  := $(patsubst tests/host/%.c,$(BUILD)/san/bin/%,$(HOST_TESTS))
 
-host-tests: $(HOST_TEST_BINS) $(SAN_TEST_BINS)
+host-tests: $(HOST_TEST_BINS) $(SAN_TEST_BINS) malloc-lib
 
 $(BUILD)/host/%.c.o: %.c
 	@mkdir -p $(@D)
@@ -133,6 +133,114 @@ $(BUILD)/san/bin/%: $(BUILD)/san/tests/host/%.c.o $(SAN_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(CRITERION)
 
-ALL_OBJS := $(KERNEL_OBJS) $(HOST_LIB_OBJS) $(SAN_LIB_OBJS) \
+# ---------------------------------------------------------------------------------------------
+# libferrite_malloc.so: the heap as malloc for any Linux program (LD_PRELOAD).  Only malloc and
+# friends are exported; the heap's own symbols stay hidden.
+
+MALLOC_LIB  := $(BUILD)/host/libferrite_malloc.so
+MALLOC_SRCS := $(PORTABLE_SRCS) host/support/host_pages.c host/malloc/ferrite_malloc.c
+PIC_OBJS    := $(patsubst %,$(BUILD)/pic/%.o,$(MALLOC_SRCS))
+
+MISUSE := $(BUILD)/host/misuse
+
+malloc-lib: $(MALLOC_LIB) $(MISUSE)
+
+# A program that misuses malloc on request, for the death tests (tests/host/test_malloc_death.c).
+$(MISUSE): tests/malloc/misuse.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -O0 -o $@ $<
+
+$(BUILD)/pic/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(MALLOC_LIB): $(PIC_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared -pthread -Wl,-z,defs -o $@ $^
+
+ALL_OBJS := $(KERNEL_OBJS) $(PIC_OBJS) $(HOST_LIB_OBJS) $(SAN_LIB_OBJS) \
 	$(patsubst %,$(BUILD)/host/%.o,$(HOST_TESTS)) $(patsubst %,$(BUILD)/san/%.o,$(HOST_TESTS))
 -include $(ALL_OBJS:.o=.d)
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks.  Host binaries over the portable core, one per bench/bench_*.c; bench/run.py builds
+# them (gcc and clang), runs them and writes $(BUILD)/bench/results.{md,csv} and plots.
+# Their objects are their own: DWARF 4, because valgrind 3.19 cannot read clang 14's DWARF 5.
+
+BENCH_CFLAGS   := $(HOST_CFLAGS) -gdwarf-4
+BENCH_MAINS    := $(sort $(wildcard bench/bench_*.c))
+BENCH_SUPPORT  := bench/harness.c bench/naive_frames.c mm/frame.c mm/memmap.c mm/paging.c lib/parse.c \
+                  host/support/simmem.c host/support/panic.c
+BENCH_LIB_OBJS := $(patsubst %,$(BUILD)/bench/obj/%.o,$(BENCH_SUPPORT))
+BENCH_BINS     := $(patsubst bench/%.c,$(BUILD)/bench/bin/%,$(BENCH_MAINS))
+
+.PHONY: bench-bins
+bench-bins: $(BENCH_BINS)
+
+$(BUILD)/bench/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BENCH_BINS): $(BUILD)/bench/bin/%: $(BUILD)/bench/obj/bench/%.c.o $(BENCH_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^
+
+bench: deps-bench
+	@python3 bench/run.py --build $(BUILD) $(if $(QUICK),--quick)
+
+-include $(patsubst %,$(BUILD)/bench/obj/%.d,$(BENCH_MAINS) $(BENCH_SUPPORT))
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing: libFuzzer targets (tests/fuzz/fuzz_*.c), always built with clang, the portable core
+# and host/support built alongside with coverage, ASan and UBSan.  tools/fuzz.py runs each target
+# for FUZZ_SECONDS on a copy of its seed corpus; docs/fuzzing.md.
+
+FUZZ_CC       := clang
+FUZZ_SECONDS  ?= 60
+FUZZ_BUILD    := $(BUILD)/fuzz
+FUZZ_SRCS     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES    := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/%,$(FUZZ_NAMES))
+FUZZ_CFLAGS   := -std=c17 -O1 -g $(WARN) -I. -DFERRITE_HOST -MMD -MP -pthread -fno-omit-frame-pointer \
+                 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJS := $(patsubst %,$(FUZZ_BUILD)/obj/%.o,$(PORTABLE_SRCS) $(HOST_SUPPORT))
+FUZZ_TGT_OBJS := $(patsubst %,$(FUZZ_BUILD)/target/%.o,$(FUZZ_SRCS))
+
+.PHONY: deps-fuzz fuzz-build
+.SECONDARY: $(FUZZ_TGT_OBJS)
+
+deps-fuzz:
+	@bash tools/deps.sh fuzz
+
+# The packages first, then the binaries in a sub-make, so that -j cannot start compiling first.
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@python3 tools/fuzz.py --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# Comparisons are traced only in the code under test: in the targets' models and in host/support
+# (the simulations and their contract checks) the tracing would cost more than the code under
+# test, and teach the fuzzer nothing.
+$(FUZZ_BUILD)/obj/host/support/%.c.o: host/support/%.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp -c $< -o $@
+
+$(FUZZ_BUILD)/target/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -fno-sanitize-coverage=trace-cmp -DFERRITE_LIBFUZZER -c $< -o $@
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/target/tests/fuzz/%.c.o $(FUZZ_LIB_OBJS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^
+
+# tests/host/test_fuzz_regressions.c runs the targets' entry functions: it links them, built as
+# plain host code (no libFuzzer entry) by the host rules above.
+$(BUILD)/host/bin/test_fuzz_regressions: $(patsubst %,$(BUILD)/host/%.o,$(FUZZ_SRCS))
+$(BUILD)/san/bin/test_fuzz_regressions: $(patsubst %,$(BUILD)/san/%.o,$(FUZZ_SRCS))
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_TGT_OBJS:.o=.d) \
+	$(patsubst %,$(BUILD)/host/%.d,$(FUZZ_SRCS)) $(patsubst %,$(BUILD)/san/%.d,$(FUZZ_SRCS))

@@ -39,12 +39,29 @@ class Check(KernelRun):
     forbid: tuple = ()
 
 
+HEAP_DESIGNS = ("bump", "list", "fixed", "slab")
+
+
 def kernel_runs():
     runs = []
     for firmware, mem, cpu in MACHINES:
         for technique in TECHNIQUES:
             runs.append(KernelRun(f"{firmware} {mem} cpu={cpu} paging={technique}", firmware, mem, cpu,
                                   f"ktest=all paging={technique}", timeout=180 if firmware == "uefi" else 120))
+    # Memory from the smallest BIOS machine ferrite boots on (6 MiB; docs/testing.md) to 8 GiB,
+    # and one 64 GiB machine: metadata and start-up must scale, the direct map reach far up.
+    for mem in ("6M", "16M", "32M", "512M", "1G", "2G", "8G", "64G"):
+        runs.append(KernelRun(f"bios {mem}", "bios", mem, "max", "ktest=all", timeout=180))
+    runs.append(KernelRun("uefi 64M (the smallest OVMF boots)", "uefi", "64M", "max", "ktest=all", timeout=180))
+    # A heap whose region limit, not the frames, runs out.
+    runs.append(KernelRun("bios 128M heap.max=8M", "bios", "128M", "max", "ktest=all heap.max=8M"))
+    # Every heap design, plain and in debug mode (the default slab is covered above).
+    for design in HEAP_DESIGNS:
+        for debug in ("0", "1"):
+            if design == "slab" and debug == "0":
+                continue
+            runs.append(KernelRun(f"bios 128M heap={design} heap.debug={debug}", "bios", "128M", "max",
+                                  f"ktest=all heap={design} heap.debug={debug}"))
     return runs
 
 
@@ -54,6 +71,11 @@ HEX16 = r"0x[0-9a-f]{16}"
 def crash(kind, *expect):
     return Check(f"crash={kind} is reported", "bios", "128M", "max", f"crash={kind}",
                  exit_status=qemu.EXIT_PANIC, expect=expect)
+
+
+def misuse(kind, cmdline, *expect):
+    return Check(f"crash={kind} is reported", "bios", "128M", "max", f"crash={kind} {cmdline}".strip(),
+                 exit_status=qemu.EXIT_FAILURE, expect=expect + (rf"^crash: {kind} did not stop the kernel$",))
 
 
 def refusal(name, cpu, cmdline, *expect, mem="128M"):
@@ -74,6 +96,18 @@ def checks():
         crash("exec-data", rf"^PANIC at \S+: page fault at RIP {HEX16}: kernel-mode instruction fetch of {HEX16} "
                            r"\(protection violation\), error 0x11$"),
         crash("stack-overflow", r"^PANIC at \S+: kernel stack overflow: the kernel stack ran into its guard page"),
+        misuse("double-free", "", rf"^heap: double free at {HEX16} \(slab heap, class 64\)"),
+        misuse("invalid-free", "", rf"^heap: inside an object, not at its start at {HEX16} \(slab heap, class 64\): "
+                                   r"free of a pointer that is not a live heap object$"),
+        misuse("redzone", "heap.debug=1", rf"^heap: redzone overwritten at \+24 at {HEX16} \(slab heap, class 48\)"),
+        misuse("use-after-free", "heap.debug=1",
+               rf"^heap: freed object written at \+16 at {HEX16} \(slab heap, class 64\): .*use after free"),
+        refusal("too little memory is refused", "max", "", r"^ferrite: cannot boot: not enough memory: \d+ KiB free "
+                r"after boot, ferrite needs at least 4096 KiB$", mem="5M"),
+        Check("the direct map uses 2 MiB pages without pdpe1gb", "bios", "4G", "qemu64", "", stdin="poweroff\n",
+              expect=(r"^Direct map: .* 4 GiB in 0 1G \+ 2048 2M \+ 0 4K pages$",)),
+        Check("the direct map uses 1 GiB pages with pdpe1gb", "bios", "4G", "max", "", stdin="poweroff\n",
+              expect=(r"^Direct map: .* 4 GiB in 4 1G \+ 0 2M \+ 0 4K pages$",)),
         refusal("a CPU without long mode is refused", "qemu32",
                 "", r"^ferrite: cannot boot: this CPU has no long mode \(x86_64 is required\)"),
         refusal("a CPU without NX is refused", "qemu64,-nx",
@@ -112,6 +146,21 @@ def checks():
             r"^  PML4 0x[0-9a-f]{16}\[256\] = ",
             r"^  \d+ runs of mappings$",
             r"^  poweroff ",
+            forbid=(r"PANIC",)),
+        monitor("monitor: heapstat, kmalloc and kfree", [
+            "kmalloc 100",
+            "kmalloc 5000",
+            "heapstat",
+            "kfree 0xffffc00000000008",
+            "kfree 0x1234",
+        ],
+            r"^0xffffc[0-9a-f]{11} \(\d+ usable bytes\)$",
+            r"^slab heap at 0xffffc00000000000: .* mapped \(peak .*\)$",
+            r"^  \d+ objects: ",
+            r"^ +112 +1 +1 +4 KiB$",
+            r"^ +pages +1 +1 +8 KiB$",
+            r"^error: kfree: free of a pointer that is not a live heap object$",
+            r"^heap: .* at 0x0000000000001234 \(slab heap, class 0\)",
             forbid=(r"PANIC",)),
         monitor("monitor: bad input gets an error and a new prompt", [
             "frobnicate",

@@ -4,12 +4,14 @@
 Steps, in order:
   1. build the kernel, the ISO and the host tests with gcc;
   2. host unit tests (Criterion), plain and under ASan+UBSan;
-  3. build everything again with clang, and boot the clang kernel's tests once;
-  4. the in-kernel test suite in QEMU, for each configuration of the matrix (tools/matrix.py);
-  5. boots that must fail or fault in a precise, reported way, and monitor sessions.
+  3. real programs (python3, sort, gcc) on libferrite_malloc.so, compared with glibc's malloc,
+     and one under valgrind's memcheck;
+  4. build everything again with clang, and boot the clang kernel's tests once;
+  5. the in-kernel test suite in QEMU, for each configuration of the matrix (tools/matrix.py);
+  6. boots that must fail or fault in a precise, reported way, and monitor sessions.
 Every QEMU run has a timeout; a hang is a failure.  Exit status 0 only if nothing failed.
 
-Options: --only STEP[,STEP] runs some steps (build, host, clang, kernel, checks);
+Options: --only STEP[,STEP] runs some steps (build, host, malloc, clang, kernel, checks);
          --jobs N runs N QEMUs at once (default 2).
 """
 import argparse
@@ -24,6 +26,7 @@ import time
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TOOLS)
 sys.path.insert(0, TOOLS)
+import malloc_check  # noqa: E402
 import matrix  # noqa: E402
 import qemu  # noqa: E402
 
@@ -31,6 +34,7 @@ BUILD = os.path.join(ROOT, "build")
 ELF = os.path.join(BUILD, "ferrite.elf")
 CLANG_BUILD = os.path.join(BUILD, "clang")
 ISO_CACHE = os.path.join(BUILD, "iso-cache")
+MALLOC_LIB = os.path.join(BUILD, "host", "libferrite_malloc.so")
 
 
 class Tally:
@@ -78,7 +82,8 @@ def step_host(tally):
     for kind in ("host", "san"):
         for binary in sorted(glob.glob(os.path.join(BUILD, kind, "bin", "test_*"))):
             name = f"{'host' if kind == 'host' else 'host ASan+UBSan'} {os.path.basename(binary)}"
-            status, out = run([binary, "--jobs=2"], timeout=900)
+            env = dict(os.environ, FERRITE_MALLOC_LIB=MALLOC_LIB, FERRITE_MISUSE=os.path.join(BUILD, "host", "misuse"))
+            status, out = run([binary, "--jobs=2"], timeout=900, env=env)
             m = CRITERION_SUMMARY.search(out)
             if not m:
                 show_tail(out)
@@ -89,6 +94,11 @@ def step_host(tally):
             if failed:
                 show_tail(out)
             tally.add(passing, failed, name)
+
+
+def step_malloc(tally):
+    for name, ok, detail in malloc_check.checks(MALLOC_LIB) + [malloc_check.memcheck(MALLOC_LIB)]:
+        tally.add(int(ok), int(not ok), name, detail)
 
 
 def step_clang(tally):
@@ -174,7 +184,7 @@ def step_checks(tally, jobs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="build,host,clang,kernel,checks")
+    ap.add_argument("--only", default="build,host,malloc,clang,kernel,checks")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     steps = args.only.split(",")
@@ -185,6 +195,8 @@ def main():
         steps = []
     if "host" in steps:
         step_host(tally)
+    if "malloc" in steps:
+        step_malloc(tally)
     if "clang" in steps:
         step_clang(tally)
     if "kernel" in steps:
