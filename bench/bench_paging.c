@@ -14,7 +14,7 @@
  * empty), so map and unmap are the walk, the entries and the tables only.
  */
 #include "bench/harness.h"
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "host/support/simmem.h"
 #include "lib/compiler.h"
 #include "mm/frame.h"

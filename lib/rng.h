@@ -1,9 +1,10 @@
 /*
- * A small deterministic PRNG (splitmix64) for tests, fuzzers and benchmarks: the same seed gives
- * the same sequence on every host, so a failing random test can be replayed.
+ * A small deterministic PRNG (splitmix64) for tests (host and in-kernel), fuzzers and benchmarks:
+ * the same seed gives the same sequence everywhere, so a failing random test can be replayed.
+ * Not for secrets.
  */
-#ifndef FERRITE_HOST_RNG_H
-#define FERRITE_HOST_RNG_H
+#ifndef FERRITE_LIB_RNG_H
+#define FERRITE_LIB_RNG_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/cmdline.h"
 
 #define SEPARATORS " \t"

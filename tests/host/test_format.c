@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/format.h"
 
 #define OUT_MAX 4096

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "host/support/simmem.h"
 #include "lib/compiler.h"
 #include "mm/frame.h"

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "host/support/test_alloc.h"
 #include "lib/compiler.h"
 #include "lib/hashmap.h"

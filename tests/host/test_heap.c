@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "tests/host/heap_harness.h"
 
 #define LIMIT            (64 * MIB)

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "host/support/host_pages.h"
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "mm/heap_region.h"
 #include "mm/page.h"
 

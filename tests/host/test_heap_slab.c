@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "host/support/host_pages.h"
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/compiler.h"
 #include "mm/heap.h"
 #include "mm/heap_guard.h"

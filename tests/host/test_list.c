@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/compiler.h"
 #include "lib/list.h"
 

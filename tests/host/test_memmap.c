@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/compiler.h"
 #include "mm/memmap.h"
 #include "mm/page.h"

@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "host/support/simmem.h"
 #include "lib/compiler.h"
 #include "mm/frame.h"

@@ -10,7 +10,7 @@
 
 #include "host/support/grub_boot_info.h"
 #include "host/support/mb2_builder.h"
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/compiler.h"
 #include "mm/multiboot2.h"
 

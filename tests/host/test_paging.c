@@ -13,7 +13,7 @@
 
 #include <criterion/criterion.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "host/support/sim_space.h"
 #include "lib/compiler.h"
 #include "mm/paging.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/parse.h"
 
 #define SENTINEL 0x5a5a5a5a5a5a5a5aull

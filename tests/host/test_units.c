@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "host/support/rng.h"
+#include "lib/rng.h"
 #include "lib/units.h"
 
 static const char *show(uint64_t bytes)
