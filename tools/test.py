@@ -109,7 +109,7 @@ def step_clang(tally):
     tally.add(int(status == 0), int(status != 0), "build (clang): kernel and host tests")
     if status == 0:
         config = matrix.KernelRun("clang kernel, bios 128M", "bios", "128M", "max", "ktest=all")
-        report_kernel_run(tally, config, run_kernel(config, os.path.join(CLANG_BUILD, "ferrite.elf")))
+        report_kernel_run(tally, config, run_kernel(config, os.path.join(ROOT, CLANG_BUILD, "ferrite.elf")))
 
 
 def run_kernel(config, elf=ELF, stdin_text=None):
