@@ -8,6 +8,8 @@
  *     ordinary RAM a stray write can reach, so every link read from one is checked against the
  *     state bytes before it is followed or written through;
  *   - the cache (in struct frame_allocator): order-0 frames that are free but kept unmerged.
+ *     Its slots are trusted: each pairs a frame with that frame's own state byte, even above
+ *     the top, where frame_free finds the frame the last alloc handed out without a lookup.
  */
 #include "mm/frame.h"
 
@@ -66,8 +68,14 @@ static void *virt(const struct frame_allocator *fa, uint64_t pa) { return (void 
 
 static struct free_links *links_at(const struct frame_allocator *fa, uint64_t pa) { return virt(fa, pa); }
 
+/*
+ * The lookups and the list steps below are always inlined: alloc and free call them in a row,
+ * and as calls they cost more than their own work (saved registers, spilled values), about a
+ * tenth of an order-9 alloc+free.
+ */
+
 /* The state byte of the frame at `pa`, or NULL if the allocator keeps none for it. */
-static inline uint8_t *state_at(const struct frame_allocator *fa, uint64_t pa)
+static ALWAYS_INLINE uint8_t *state_at(const struct frame_allocator *fa, uint64_t pa)
 {
 	uint64_t pfn = pa >> PAGE_SHIFT;
 	uint64_t c = pfn >> CHUNK_ORDER;
@@ -79,14 +87,19 @@ static inline uint8_t *state_at(const struct frame_allocator *fa, uint64_t pa)
 	return i < chunk->count ? chunk->state + i : NULL;
 }
 
-/* True if `pa` is the head of a free block of `order`: whatever a free block's links say, this
- * is the check they pass before the allocator acts on them. */
-static bool is_free_head(const struct frame_allocator *fa, uint64_t pa, unsigned order)
+/* The state byte of `pa` if it is the head of a free block of `order`, else NULL: whatever a
+ * free block's links say, this is the check they pass before the allocator acts on them. */
+static ALWAYS_INLINE uint8_t *free_head_state(const struct frame_allocator *fa, uint64_t pa, unsigned order)
 {
 	if (!is_aligned(pa, block_bytes(order)))
-		return false;
-	const uint8_t *state = state_at(fa, pa);
-	return state != NULL && *state == (STATE_FREE | order);
+		return NULL;
+	uint8_t *state = state_at(fa, pa);
+	return state != NULL && *state == (STATE_FREE | order) ? state : NULL;
+}
+
+static ALWAYS_INLINE bool is_free_head(const struct frame_allocator *fa, uint64_t pa, unsigned order)
+{
+	return free_head_state(fa, pa, order) != NULL;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -94,7 +107,7 @@ static bool is_free_head(const struct frame_allocator *fa, uint64_t pa, unsigned
 
 /* Puts the block at `pa`, already marked free, at the front of list `order`.  The old front is a
  * free head by invariant, so writing its back link is safe whatever its links say. */
-static void list_push(struct frame_allocator *fa, uint64_t pa, unsigned order)
+static ALWAYS_INLINE void list_push(struct frame_allocator *fa, uint64_t pa, unsigned order)
 {
 	struct free_links *links = links_at(fa, pa);
 	uint64_t old = fa->free_head[order];
@@ -107,14 +120,14 @@ static void list_push(struct frame_allocator *fa, uint64_t pa, unsigned order)
 	fa->free_count[order]++;
 }
 
-static bool prev_agrees(const struct frame_allocator *fa, uint64_t pa, uint64_t prev, unsigned order)
+static ALWAYS_INLINE bool prev_agrees(const struct frame_allocator *fa, uint64_t pa, uint64_t prev, unsigned order)
 {
 	if (prev == NO_BLOCK)
 		return fa->free_head[order] == pa;
 	return is_free_head(fa, prev, order) && links_at(fa, prev)->next == pa;
 }
 
-static bool next_agrees(const struct frame_allocator *fa, uint64_t pa, uint64_t next, unsigned order)
+static ALWAYS_INLINE bool next_agrees(const struct frame_allocator *fa, uint64_t pa, uint64_t next, unsigned order)
 {
 	if (next == NO_BLOCK)
 		return true;
@@ -123,7 +136,7 @@ static bool next_agrees(const struct frame_allocator *fa, uint64_t pa, uint64_t 
 
 /* Takes the free block at `pa` (a checked free head) off list `order`.  Both neighbours must
  * point back at it; if not, nothing is written and the lists are corrupt. */
-static enum frame_status list_remove(struct frame_allocator *fa, uint64_t pa, unsigned order)
+static ALWAYS_INLINE enum frame_status list_remove(struct frame_allocator *fa, uint64_t pa, unsigned order)
 {
 	const struct free_links *links = links_at(fa, pa);
 	uint64_t next = links->next;
@@ -153,18 +166,20 @@ static unsigned first_nonempty_order(const struct frame_allocator *fa, unsigned 
 
 static bool chunk_is_lazy(const struct frame_chunk *chunk) { return chunk->state == &chunk->lazy_state; }
 
-/* Gives every frame of a lazy chunk a state byte (zero: not a head), before its 1 GiB block at
- * `pa` is split. */
-static void expose_chunk(struct frame_allocator *fa, uint64_t pa)
+/* Gives every frame of a lazy chunk a state byte (zero: not a head), before its free 1 GiB block
+ * at `pa` is split.  Returns the block's state byte: the chunk's first, since the block fills
+ * the chunk (lazy or not), and no longer in the descriptor if the chunk was lazy. */
+static uint8_t *expose_chunk(struct frame_allocator *fa, uint64_t pa)
 {
 	struct frame_chunk *chunk = &fa->chunks[pa / CHUNK_BYTES];
 
-	if (!chunk_is_lazy(chunk))
-		return;
-	memset(chunk->bytes, 0, CHUNK_FRAMES);
-	chunk->bytes[0] = chunk->lazy_state;
-	chunk->state = chunk->bytes;
-	chunk->count = CHUNK_FRAMES;
+	if (chunk_is_lazy(chunk)) {
+		memset(chunk->bytes, 0, CHUNK_FRAMES);
+		chunk->bytes[0] = chunk->lazy_state;
+		chunk->state = chunk->bytes;
+		chunk->count = CHUNK_FRAMES;
+	}
+	return chunk->state;
 }
 
 /* Records chunk `c`, lazy and free, as untouched: its runs grow in address order. */
@@ -196,8 +211,14 @@ static bool take_untouched(struct frame_allocator *fa)
 	return true;
 }
 
+/* A block handed out by buddy_alloc, with the state byte of its head. */
+struct block {
+	uint64_t pa;
+	uint8_t *state;
+};
+
 /* Takes a block of `order` off the lists, splitting a bigger one if needed. */
-static enum frame_status buddy_alloc(struct frame_allocator *fa, unsigned order, uint64_t *out)
+static enum frame_status buddy_alloc(struct frame_allocator *fa, unsigned order, struct block *out)
 {
 	unsigned have = first_nonempty_order(fa, order);
 
@@ -207,54 +228,79 @@ static enum frame_status buddy_alloc(struct frame_allocator *fa, unsigned order,
 		have = FRAME_MAX_ORDER;
 	}
 	uint64_t pa = fa->free_head[have];
-	if (!is_free_head(fa, pa, have))
+	uint8_t *state = free_head_state(fa, pa, have);
+	if (state == NULL)
 		return FRAME_ERR_CORRUPT;  /* the count says a block is there, the list does not */
 	enum frame_status status = list_remove(fa, pa, have);
 	if (status != FRAME_OK)
 		return status;
 	if (have == CHUNK_ORDER && order < have)
-		expose_chunk(fa, pa);
+		state = expose_chunk(fa, pa);
+	/* The frames of a block have consecutive state bytes (it lies inside one chunk's span), so
+	 * the head of the upper half is 2^have bytes on from the head of the block. */
 	while (have > order) {
 		have--;
-		uint64_t upper = pa + block_bytes(have);
-		*state_at(fa, upper) = STATE_FREE | have;
-		list_push(fa, upper, have);
+		state[UINT64_C(1) << have] = STATE_FREE | have;
+		list_push(fa, pa + block_bytes(have), have);
 	}
-	*state_at(fa, pa) = STATE_ALLOC | order;
-	*out = pa;
+	*state = STATE_ALLOC | order;
+	*out = (struct block){ pa, state };
 	return FRAME_OK;
 }
 
 /*
- * Puts the block at `pa` (whose state the caller checked) on the lists, merged with every free
- * buddy.  If a buddy's links are corrupt, merging stops there: the block goes on the list of the
- * order reached so far, consistent, and the corruption is reported.
+ * Puts the block at `pa`, whose head is `state` (checked by the caller), on the lists, merged with
+ * every free buddy.  If a buddy's links are corrupt, merging stops there: the block goes on the
+ * list of the order reached so far, consistent, and the corruption is reported.
  */
-static enum frame_status buddy_free(struct frame_allocator *fa, uint64_t pa, unsigned order)
+static enum frame_status buddy_free(struct frame_allocator *fa, uint64_t pa, uint8_t *state, unsigned order)
 {
 	enum frame_status status = FRAME_OK;
 
-	*state_at(fa, pa) = STATE_NONE;
 	while (order < FRAME_MAX_ORDER) {
 		uint64_t buddy = pa ^ block_bytes(order);
-		if (!is_free_head(fa, buddy, order))
+		uint8_t *buddy_state = free_head_state(fa, buddy, order);
+		if (buddy_state == NULL)
 			break;
 		status = list_remove(fa, buddy, order);
 		if (status != FRAME_OK)
 			break;
-		*state_at(fa, buddy) = STATE_NONE;
 		if (fa->poison_on_free)
 			memset(links_at(fa, buddy), FRAME_POISON_BYTE, sizeof(struct free_links));
-		pa &= ~block_bytes(order);
+		/* The lower of the two heads the merged block; the upper one is a head no more. */
+		if (buddy < pa) {
+			*state = STATE_NONE;
+			pa = buddy;
+			state = buddy_state;
+		} else {
+			*buddy_state = STATE_NONE;
+		}
 		order++;
 	}
-	*state_at(fa, pa) = STATE_FREE | order;
+	*state = STATE_FREE | order;
 	list_push(fa, pa, order);
 	return status;
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The order-0 cache. */
+ * The order-0 cache.
+ *
+ * A stack of (frame, state byte) pairs.  A pop leaves its pair in the slot, so every slot, in
+ * use or not, pairs a frame with that frame's own state byte; slots never used pair NO_BLOCK
+ * with no_frame_state, a state byte of no frame.  That invariant is what lets frame_free take
+ * back the frame the last alloc handed out by looking at the slot above the top alone.
+ */
+
+/* Never written: its value, STATE_NONE, is never STATE_ALLOC, so no free matches it. */
+static uint8_t no_frame_state = STATE_NONE;
+
+static void cache_clear_slots(struct frame_allocator *fa)
+{
+	for (size_t i = 0; i < FRAME_CACHE_SIZE; i++) {
+		fa->cache_pa[i] = NO_BLOCK;
+		fa->cache_state[i] = &no_frame_state;
+	}
+}
 
 static void cache_push(struct frame_allocator *fa, uint64_t pa, uint8_t *state)
 {
@@ -265,26 +311,41 @@ static void cache_push(struct frame_allocator *fa, uint64_t pa, uint8_t *state)
 	*state = STATE_CACHED;
 }
 
-static uint64_t cache_pop(struct frame_allocator *fa)
+/* The frame on top, now allocated; its state byte goes to *state if that is not NULL. */
+static uint64_t cache_pop(struct frame_allocator *fa, uint8_t **state)
 {
 	size_t top = --fa->cache_count;
-	uint64_t pa = fa->cache_pa[top];
 
 	*fa->cache_state[top] = STATE_ALLOC;
-	return pa;
+	if (state != NULL)
+		*state = fa->cache_state[top];
+	return fa->cache_pa[top];
+}
+
+/*
+ * True if `pa` is the frame in the slot just above the top (the cache not full) and is allocated
+ * at order 0, which is what STATE_ALLOC alone means: usually the frame the last order-0 alloc
+ * handed out.  The slot's state pointer was checked against `pa` when the pair went in, and the
+ * state byte is the truth about the frame, so this is the check a lookup would make, without it.
+ */
+static inline bool is_above_top(const struct frame_allocator *fa, uint64_t pa)
+{
+	size_t top = fa->cache_count;
+
+	return fa->cache_pa[top] == pa && *fa->cache_state[top] == STATE_ALLOC;
 }
 
 /* Moves up to FRAME_CACHE_BATCH frames from the buddy lists into the cache. */
 static enum frame_status cache_refill(struct frame_allocator *fa)
 {
 	while (fa->cache_count < FRAME_CACHE_BATCH) {
-		uint64_t pa;
-		enum frame_status status = buddy_alloc(fa, 0, &pa);
+		struct block b;
+		enum frame_status status = buddy_alloc(fa, 0, &b);
 		if (status == FRAME_ERR_NO_MEMORY)
 			break;
 		if (status != FRAME_OK)
 			return status;
-		cache_push(fa, pa, state_at(fa, pa));
+		cache_push(fa, b.pa, b.state);
 	}
 	return fa->cache_count != 0 ? FRAME_OK : FRAME_ERR_NO_MEMORY;
 }
@@ -293,7 +354,9 @@ static enum frame_status cache_refill(struct frame_allocator *fa)
 static enum frame_status cache_drain(struct frame_allocator *fa, size_t n)
 {
 	while (n-- != 0 && fa->cache_count != 0) {
-		enum frame_status status = buddy_free(fa, cache_pop(fa), 0);
+		uint8_t *state;
+		uint64_t pa = cache_pop(fa, &state);
+		enum frame_status status = buddy_free(fa, pa, state, 0);
 		if (status != FRAME_OK)
 			return status;
 	}
@@ -315,28 +378,32 @@ static enum frame_status hand_out(const struct frame_allocator *fa, uint64_t pa,
 NOINLINE static enum frame_status alloc_slow(struct frame_allocator *fa, unsigned order, unsigned flags, uint64_t *out)
 {
 	enum frame_status status;
-	uint64_t pa;
+	struct block b;
 
 	if (order > FRAME_MAX_ORDER)
 		return FRAME_ERR_BAD_ORDER;
 	if (order == 0) {
-		status = cache_refill(fa);
-		return status == FRAME_OK ? hand_out(fa, cache_pop(fa), 0, flags, out) : status;
+		status = fa->cache_count != 0 ? FRAME_OK : cache_refill(fa);
+		return status == FRAME_OK ? hand_out(fa, cache_pop(fa, NULL), 0, flags, out) : status;
 	}
-	status = buddy_alloc(fa, order, &pa);
+	status = buddy_alloc(fa, order, &b);
 	if (status == FRAME_ERR_NO_MEMORY && fa->cache_count != 0) {
 		/* The cached frames may complete a block once merged. */
 		status = cache_drain(fa, fa->cache_count);
 		if (status == FRAME_OK)
-			status = buddy_alloc(fa, order, &pa);
+			status = buddy_alloc(fa, order, &b);
 	}
-	return status == FRAME_OK ? hand_out(fa, pa, order, flags, out) : status;
+	return status == FRAME_OK ? hand_out(fa, b.pa, order, flags, out) : status;
 }
 
 enum frame_status frame_alloc(struct frame_allocator *fa, unsigned order, unsigned flags, uint64_t *pa)
 {
-	if (likely(order == 0 && fa->cache_count != 0))
-		return hand_out(fa, cache_pop(fa), 0, flags, pa);
+	/* Uninitialized frames only: a zeroed one costs a 4 KiB memset, next to which the slow
+	 * path is nothing, and with no call in it this path needs no stack frame. */
+	if (likely(order == 0 && fa->cache_count != 0 && (flags & FRAME_UNINIT))) {
+		*pa = cache_pop(fa, NULL);
+		return FRAME_OK;
+	}
 	return alloc_slow(fa, order, flags, pa);
 }
 
@@ -361,7 +428,28 @@ static enum frame_status why_not_freeable(const struct frame_allocator *fa, uint
 	return FRAME_ERR_NOT_ALLOCATED;
 }
 
-NOINLINE static enum frame_status free_slow(struct frame_allocator *fa, uint64_t pa, unsigned order)
+static void poison(const struct frame_allocator *fa, uint64_t pa, unsigned order)
+{
+	if (fa->poison_on_free)
+		memset(virt(fa, pa), FRAME_POISON_BYTE, block_bytes(order));
+}
+
+/* Frees the allocated order-0 frame at `pa` into the cache, drained first if full. */
+NOINLINE static enum frame_status free_frame(struct frame_allocator *fa, uint64_t pa, uint8_t *state)
+{
+	if (fa->cache_count == FRAME_CACHE_SIZE) {
+		enum frame_status status = cache_drain(fa, FRAME_CACHE_BATCH);
+		if (status != FRAME_OK)
+			return status;
+	}
+	poison(fa, pa, 0);
+	cache_push(fa, pa, state);
+	return FRAME_OK;
+}
+
+/* A free with every check, for what frame_free's fast paths do not take: any order but 0, a
+ * full cache, poisoning, and every error.  Then the cache (free_frame) or the lists. */
+NOINLINE static enum frame_status free_checked(struct frame_allocator *fa, uint64_t pa, unsigned order)
 {
 	if (order > FRAME_MAX_ORDER)
 		return FRAME_ERR_BAD_ORDER;
@@ -370,30 +458,35 @@ NOINLINE static enum frame_status free_slow(struct frame_allocator *fa, uint64_t
 	uint8_t *state = state_at(fa, pa);
 	if (state == NULL || *state != (STATE_ALLOC | order))
 		return why_not_freeable(fa, pa);
-	if (order == 0 && fa->cache_count == FRAME_CACHE_SIZE) {
-		enum frame_status status = cache_drain(fa, FRAME_CACHE_BATCH);
-		if (status != FRAME_OK)
-			return status;
+	if (order == 0)
+		return free_frame(fa, pa, state);
+	poison(fa, pa, order);
+	return buddy_free(fa, pa, state, order);
+}
+
+/* An order-0 free of any frame but the one above the top, while the cache has room and nothing
+ * asks for poison: free_checked's checks, in short, then a push. */
+NOINLINE static enum frame_status free_to_cache(struct frame_allocator *fa, uint64_t pa)
+{
+	uint8_t *state = is_aligned(pa, PAGE_SIZE) ? state_at(fa, pa) : NULL;
+
+	if (likely(state != NULL && *state == STATE_ALLOC)) {
+		cache_push(fa, pa, state);
+		return FRAME_OK;
 	}
-	if (fa->poison_on_free)
-		memset(virt(fa, pa), FRAME_POISON_BYTE, block_bytes(order));
-	if (order != 0)
-		return buddy_free(fa, pa, order);
-	cache_push(fa, pa, state);
-	return FRAME_OK;
+	return free_checked(fa, pa, 0);
 }
 
 enum frame_status frame_free(struct frame_allocator *fa, uint64_t pa, unsigned order)
 {
-	if (likely(order == 0 && is_aligned(pa, PAGE_SIZE))) {
-		uint8_t *state = state_at(fa, pa);
-		if (likely(state != NULL && *state == STATE_ALLOC && fa->cache_count < FRAME_CACHE_SIZE &&
-		           !fa->poison_on_free)) {
-			cache_push(fa, pa, state);
+	if (likely(order == 0 && fa->cache_count < fa->fast_free_limit)) {
+		if (likely(is_above_top(fa, pa))) {
+			*fa->cache_state[fa->cache_count++] = STATE_CACHED;  /* the slot already holds pa */
 			return FRAME_OK;
 		}
+		return free_to_cache(fa, pa);
 	}
-	return free_slow(fa, pa, order);
+	return free_checked(fa, pa, order);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -607,6 +700,7 @@ enum frame_status frame_init(struct frame_allocator *fa, const struct memmap *ma
 	struct layout lay = { 0 };
 
 	memset(fa, 0, sizeof(*fa));
+	cache_clear_slots(fa);
 	for (unsigned order = 0; order <= FRAME_MAX_ORDER; order++)
 		fa->free_head[order] = NO_BLOCK;
 	if (!map_is_normalized(map))
@@ -620,6 +714,7 @@ enum frame_status frame_init(struct frame_allocator *fa, const struct memmap *ma
 		return FRAME_ERR_NO_METADATA;
 	fa->offset = cfg->offset;
 	fa->poison_on_free = cfg->poison_on_free;
+	fa->fast_free_limit = cfg->poison_on_free ? 0 : FRAME_CACHE_SIZE;
 	fa->metadata_phys = lay.phys;
 	fa->metadata_bytes = lay.bytes;
 	build_chunks(fa, map, floor, &lay);
@@ -668,14 +763,25 @@ static bool list_is_sound(const struct frame_allocator *fa, unsigned order)
 	return n == fa->free_count[order];
 }
 
+/* A slot pairs a page-aligned frame with its own state byte, or is one never used. */
+static bool slot_is_sound(const struct frame_allocator *fa, size_t i)
+{
+	uint64_t pa = fa->cache_pa[i];
+
+	if (pa == NO_BLOCK)
+		return fa->cache_state[i] == &no_frame_state;
+	return is_aligned(pa, PAGE_SIZE) && state_at(fa, pa) == fa->cache_state[i];
+}
+
+/* The cache holds cached frames, and every slot above it is sound too: frame_free trusts them. */
 static bool cache_is_sound(const struct frame_allocator *fa)
 {
-	if (fa->cache_count > FRAME_CACHE_SIZE)
+	if (fa->cache_count > FRAME_CACHE_SIZE || no_frame_state != STATE_NONE)
 		return false;
-	for (size_t i = 0; i < fa->cache_count; i++) {
-		uint64_t pa = fa->cache_pa[i];
-		if (!is_aligned(pa, PAGE_SIZE) || state_at(fa, pa) != fa->cache_state[i] ||
-		    *fa->cache_state[i] != STATE_CACHED)
+	for (size_t i = 0; i < FRAME_CACHE_SIZE; i++) {
+		if (!slot_is_sound(fa, i))
+			return false;
+		if (i < fa->cache_count && (fa->cache_pa[i] == NO_BLOCK || *fa->cache_state[i] != STATE_CACHED))
 			return false;
 	}
 	return true;

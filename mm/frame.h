@@ -79,12 +79,18 @@ struct frame_chunk_run {
 struct frame_allocator {
 	/* What the order-0 fast paths read, first. */
 	size_t cache_count;
+	size_t fast_free_limit;  /* frees take the fast path only below this count: FRAME_CACHE_SIZE,
+	                          * or 0 with poison_on_free (every free must poison) */
+	/* Slots [0, cache_count) are the cache.  Every slot, in use or not, pairs a frame with its
+	 * own state byte (or holds a pair that matches no frame), so the slot just above the top
+	 * can take back the frame it last handed out without a lookup (mm/frame.c). */
+	uint64_t cache_pa[FRAME_CACHE_SIZE];
+	uint8_t *cache_state[FRAME_CACHE_SIZE];
+
 	struct frame_chunk *chunks;   /* chunks[c] describes physical [c GiB, (c + 1) GiB) */
 	uint64_t chunk_count;
 	uintptr_t offset;
 	bool poison_on_free;
-	uint64_t cache_pa[FRAME_CACHE_SIZE];
-	uint8_t *cache_state[FRAME_CACHE_SIZE];  /* their state bytes, so a cached alloc need not look them up */
 
 	uint64_t free_head[FRAME_MAX_ORDER + 1];   /* first block of each free list (physical) */
 	uint64_t free_count[FRAME_MAX_ORDER + 1];  /* blocks on each free list */

@@ -702,6 +702,36 @@ Test(frame_errors, double_free_of_order_0_in_and_out_of_the_cache)
 	model_delete(m);
 }
 
+/*
+ * frame_free takes back the frame the last order-0 alloc handed out by looking at the cache slot
+ * that alloc left behind, without a lookup.  That shortcut must refuse exactly what the lookup
+ * refuses: freeing the same frame again, freeing it with another order, and freeing frames
+ * allocated earlier, which must come back by the ordinary path.
+ */
+Test(frame_errors, the_last_allocated_frame_takes_the_shortcut_and_nothing_else_does)
+{
+	struct model *m = MODEL(pc_map);
+	uint64_t a, b, c;
+
+	model_alloc(m, 0, FRAME_UNINIT, &a);
+	model_alloc(m, 0, FRAME_UNINIT, &b);
+	assert_free(m, b, 0, FRAME_OK);                       /* the shortcut */
+	assert_free(m, b, 0, FRAME_ERR_DOUBLE_FREE);          /* b is cached now, not above the top */
+	model_alloc(m, 0, FRAME_UNINIT, &c);                  /* b again, most likely */
+	assert_free(m, a, 0, FRAME_OK);                       /* not the last one: the lookup */
+	assert_free(m, c, 1, c % (2 * PAGE_SIZE) ? FRAME_ERR_MISALIGNED : FRAME_ERR_WRONG_ORDER);
+	assert_free(m, c, 0, FRAME_OK);
+	assert_free(m, c, 0, FRAME_ERR_DOUBLE_FREE);
+	assert_free(m, a, 0, FRAME_ERR_DOUBLE_FREE);
+	for (int i = 0; i < 200; i++) {                       /* past a cache refill and drain */
+		model_alloc(m, 0, FRAME_UNINIT, &a);
+		assert_free(m, a, 0, FRAME_OK);
+		assert_free(m, a, 0, FRAME_ERR_DOUBLE_FREE);
+	}
+	cr_assert_eq(frame_check(&m->fa), FRAME_OK);
+	model_delete(m);
+}
+
 Test(frame_errors, double_free_of_a_bigger_block)
 {
 	struct model *m = MODEL(pc_map);
