@@ -1,6 +1,7 @@
 /*
  * The heap interface: argument checks and the calls every design shares (realloc, calloc), then
- * dispatch to the design's operations.
+ * dispatch to the design's operations.  heap_alloc and heap_free try the inline paths of heap.h
+ * first, so the slab's common cases cost no call through the operations table.
  */
 #include "mm/heap.h"
 
@@ -33,17 +34,22 @@ void heap_destroy(struct heap *h)
 {
 	h->ops->destroy(h);
 	region_destroy(&h->region);
+	h->inline_max = 0;
 }
 
 void *heap_alloc(struct heap *h, size_t size, size_t align)
 {
+	void *p;
+
+	if (align == 0 && heap_alloc_is_fast(h, size))
+		return heap_alloc_fast(h, size);
 	if (align == 0)
 		align = HEAP_MIN_ALIGN;
 	if ((align & (align - 1)) != 0 || align > HEAP_MAX_ALIGN || size > HEAP_SIZE_MAX)
 		return NULL;
 	if (align < HEAP_MIN_ALIGN)
 		align = HEAP_MIN_ALIGN;
-	void *p = h->ops->alloc(h, size ? size : 1, align);
+	p = h->ops->alloc(h, size ? size : 1, align);
 	if (p && h->cfg.zero_fill)
 		memset(p, 0, size);
 	return p;
@@ -51,7 +57,9 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 
 enum heap_status heap_free(struct heap *h, void *ptr)
 {
-	return ptr ? h->ops->free(h, ptr) : HEAP_OK;
+	if (heap_free_fast(h, ptr) || ptr == NULL)
+		return HEAP_OK;
+	return h->ops->free(h, ptr);
 }
 
 size_t heap_usable_size(struct heap *h, const void *ptr)

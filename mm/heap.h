@@ -122,6 +122,9 @@ struct heap_ops {
 #include "mm/heap_slab.h"
 
 struct heap {
+	size_t inline_max;      /* heap_alloc_fast serves sizes 1 .. inline_max: a slab heap's small
+	                         * sizes; 0 (none) in debug mode, for zero-filling heaps and for the
+	                         * other designs */
 	const struct heap_ops *ops;
 	struct heap_config cfg;
 	struct heap_region region;
@@ -132,6 +135,8 @@ struct heap {
 		struct slab_heap slab;
 	} design;
 };
+
+#include "mm/heap_slab_fast.h"   /* needs struct heap */
 
 /* Builds an empty heap over the region.  Maps nothing until the first allocation. */
 enum heap_status heap_init(struct heap *h, const struct heap_config *cfg);
@@ -149,6 +154,34 @@ void *heap_alloc(struct heap *h, size_t size, size_t align);
 
 /* Frees a live object.  NULL does nothing (HEAP_OK).  Anything else wrong is reported. */
 enum heap_status heap_free(struct heap *h, void *ptr);
+
+/*
+ * The common cases of heap_alloc(h, size, 0) and heap_free(h, ptr), inline, for callers on a hot
+ * path (malloc, kmalloc): the slab design's paths (mm/heap_slab_fast.h).  heap_alloc and
+ * heap_free take them first themselves.
+ *
+ * heap_alloc_is_fast says whether heap_alloc_fast serves a size on h: the small sizes of a slab
+ * heap outside debug mode that does not zero-fill (inline_max).  heap_alloc_fast is then all of
+ * heap_alloc(h, size, 0): NULL means out of memory.  heap_free_fast either frees a live object
+ * of a slab (calling out of line only when its slab changes place) and returns true, or returns
+ * false and changes nothing: heap_free decides, and reports what is wrong.  A heap that is all
+ * zero bytes, not yet initialized, gets nothing done by either.
+ */
+static inline bool heap_alloc_is_fast(const struct heap *h, size_t size)
+{
+	return size - 1 < h->inline_max;   /* size 0 wraps */
+}
+
+static inline void *heap_alloc_fast(struct heap *h, size_t size)
+{
+	return slab_alloc_fast(h, size);
+}
+
+/* Only the slab uses page runs, so for the other designs the owner lookup never finds a slab. */
+static inline bool heap_free_fast(struct heap *h, void *ptr)
+{
+	return slab_free_fast(h, ptr);
+}
 
 /* C realloc semantics: NULL ptr allocates, size 0 frees and returns NULL; on failure the old
  * object is untouched and NULL is returned.  The result is aligned to HEAP_MIN_ALIGN, as C's is;

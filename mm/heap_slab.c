@@ -3,26 +3,29 @@
  *
  * Everything the heap holds is a run of pages from the region, and every run has a record,
  * `struct slab`, that its pages point to through the region's owner words:
- *   - a slab of objects of one class: a free list, a bitmap of objects in use, counts;
- *   - a page run holding one big object: its length and the size asked for;
+ *   - a slab of objects of one class: a bitmap of objects in use, counts, list links;
+ *   - a page run holding one big object, or kept as a spare: its length and the size asked for;
  *   - a header page: 64 records.  Records are themselves objects of a class, the header class,
  *     whose slabs describe themselves: a header page's record is its own object 0.
  * So metadata never sits inside a slab's pages, an object overflow cannot reach it, and every
- * pointer is traced to its record in O(1) without trusting a byte of the object.
+ * pointer is traced to its record in O(1) without trusting a byte of the object.  Free objects
+ * hold nothing at all: the bitmap is the only account of which objects are free.
  *
- * Who may trust whom: the records, the bitmaps and the region's descriptors are the truth.  The
- * free-list links are inside free objects, ordinary memory a stray write can reach, so each is
- * stored encoded (heap_encode_link) and checked against the bitmap before it becomes a slab's
- * list head.  A head (`free`) is therefore always a free object of its slab, or 0.
+ * Allocation takes the lowest free object of the first slab on the class's list; the inline
+ * path (mm/heap_slab_fast.h) looks in one bitmap word of it, the one the class's cursor names.
+ * A slab that fills up leaves the list, and comes back (second) once `room` of its objects are
+ * free again, not at the first free: otherwise, with frees spread over many full slabs, nearly
+ * every alloc and free would move a slab on or off the list.  Each slab has a `watch`: the count
+ * of objects in use at which a free changes the slab's place (it empties, or gets enough room
+ * to go back), so the inline free needs one comparison to know that it can finish alone.
  *
- * Alloc and free have an inline path for the common case (alloc: the first slab of the class has
- * an object on its free list; free: the object's slab keeps its place on the lists) and one
- * out-of-line slow path each for everything else: carving, new, full and empty slabs, page runs,
- * alignment, debug mode, errors.
+ * A run the heap gives up, an emptied slab or a freed big object, may stay mapped as a spare for
+ * the next run of its length ("Spare runs" below).  Everything but the inline paths is out of
+ * line here: words used up, new, full and empty slabs, spares, page runs, alignment, debug
+ * mode, errors.
  */
 #include "mm/heap.h"
 
-#include "lib/compiler.h"
 #include "lib/format.h"
 #include "lib/mem.h"
 #include "lib/panic.h"
@@ -32,30 +35,15 @@
 #define CLASS_LARGE    (SLAB_CLASS_COUNT + 1) /* a record of a page run: no class entry */
 #define MAX_OBJECTS    255u                   /* per slab: the counts are bytes */
 #define SLAB_MAX_PAGES 8u
-#define LINK_BYTES     sizeof(uintptr_t)      /* a free object's encoded link, at its start */
+#define SLAB_FILL_PAGES 4u                    /* a slab of small objects: up to this long ... */
+#define SLAB_FILL_OBJECTS 32u                 /* ... to hold at least this many */
+#define WATCH_NEVER    0u                     /* a slab with a live object has in_use >= 1 */
 #define SIZE_WORD      sizeof(uintptr_t)      /* debug: the size asked for, at the slot's end */
 #define DEBUG_EXTRA    16u                    /* debug: at least 8 redzone bytes + the size word */
 
-struct slab {
-	uintptr_t free;             /* first free object on the list (checked), or 0 */
-	struct slab *next;          /* the class's partial list */
-	struct slab *prev;
-	uint32_t first_page;        /* region data page where the run starts */
-	uint8_t free_index;         /* object number of `free`, so alloc need not divide */
-	uint8_t in_use;             /* objects handed out, and the reserved ones */
-	uint8_t carved;             /* objects [0, carved) have been handed out at some time */
-	uint8_t class_id;           /* index into slab_heap.class[], or CLASS_LARGE */
-	union {
-		uint64_t live[4];       /* slab: bit i set while object i is in use */
-		struct {
-			size_t pages;       /* page run: its length */
-			size_t size;        /* the size asked for */
-		} large;
-	};
-};
-
 _Static_assert(sizeof(struct slab) == 64, "a record is one cache line; a header page holds 64");
-_Static_assert(MAX_OBJECTS < 4 * 64, "the bitmap has 256 bits");
+_Static_assert(MAX_OBJECTS < SLAB_WORDS * 64, "the bitmap has a bit for every object");
+_Static_assert(SLAB_MAX_PAGES * PAGE_SIZE <= (1u << 15), "object_at is exact for offsets below 2^15");
 _Static_assert(HEAP_MAX_ALIGN <= PAGE_SIZE, "page runs give at most page alignment");
 _Static_assert(SLAB_CLASS_COUNT + 1 <= HEAP_STATS_CLASSES, "heap_stats has room for every class");
 _Static_assert(SLAB_MAX_PAGES <= SLAB_CACHE_PAGES, "the cache budget holds any one slab");
@@ -80,36 +68,70 @@ static struct slab *slab_of(const struct heap *h, uintptr_t addr)
 	return (struct slab *)region_page_owner(&h->region, addr);
 }
 
-static uintptr_t slab_start(const struct heap *h, const struct slab *s)
+/*
+ * offset / size in *i by one multiplication, and true if size divides offset.  With reciprocal
+ * = floor(2^32 / size) + 1 = (2^32 + e) / size, 0 < e <= size, offset * reciprocal = quotient *
+ * 2^32 + quotient * e + remainder * reciprocal: for offsets below 2^15 the high half is exactly
+ * the quotient, and the low half is below the reciprocal exactly when the remainder is 0.
+ */
+static bool object_at(const struct slab_class *c, size_t offset, unsigned *i)
 {
-	return region_page_address(&h->region, s->first_page);
+	uint64_t q = offset * (uint64_t)c->reciprocal;
+
+	*i = (unsigned)(q >> 32);
+	return (uint32_t)q < c->reciprocal;
 }
 
-/* offset / size by a multiplication: exact for offsets below 2^20, and slabs are 32 KiB at most.
- * For a bigger offset the result is wrong, so callers confirm it with index * size == offset. */
-static ALWAYS_INLINE unsigned object_index(const struct slab_class *c, size_t offset)
-{
-	return (unsigned)((offset * c->reciprocal) >> 32);
-}
-
-static ALWAYS_INLINE bool is_live(const struct slab *s, unsigned i)
+static bool is_live(const struct slab *s, unsigned i)
 {
 	return (s->live[i / 64] >> (i % 64)) & 1u;
 }
 
-static ALWAYS_INLINE void set_live(struct slab *s, unsigned i)
+static void set_live(struct slab *s, unsigned i)
 {
 	s->live[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
-static ALWAYS_INLINE void clear_live(struct slab *s, unsigned i)
+static void clear_live(struct slab *s, unsigned i)
 {
 	s->live[i / 64] &= ~(UINT64_C(1) << (i % 64));
+}
+
+/* The bits of word w of a bitmap that stand for objects of c. */
+static uint64_t object_bits(const struct slab_class *c, unsigned w)
+{
+	unsigned below = w * 64;
+
+	if (c->capacity >= below + 64)
+		return ~UINT64_C(0);
+	if (c->capacity <= below)
+		return 0;
+	return (UINT64_C(1) << (c->capacity - below)) - 1;
+}
+
+/* The first word of s's bitmap with a free object, or SLAB_WORDS if s is full. */
+static unsigned word_with_room(const struct slab_class *c, const struct slab *s)
+{
+	unsigned w = 0;
+
+	while (w < SLAB_WORDS && (~s->live[w] & object_bits(c, w)) == 0)
+		w++;
+	return w;
+}
+
+static unsigned free_objects(const struct slab_class *c, const struct slab *s)
+{
+	return (unsigned)c->capacity - s->in_use;
 }
 
 static bool is_header_class(const struct heap *h, const struct slab_class *c)
 {
 	return c == &h->design.slab.class[CLASS_HEADER];
+}
+
+static struct slab *none(struct heap *h)
+{
+	return &h->design.slab.none;
 }
 
 /* Formats the `what` of a report that needs a number. */
@@ -125,137 +147,181 @@ static enum heap_status corrupt(struct heap *h, uintptr_t addr, size_t class_siz
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Free lists. */
+ * Lists.  A class's list holds its slabs with room; allocation takes from the first only, so
+ * only the first fills up, and it stays first until an allocation finds it full.  It then
+ * leaves the list, and comes back second once it has `room` free objects.  Every slab on the
+ * list but the first has at least `room` free objects and is not empty: the first is the only
+ * one that may be, the class's cached empty slab. */
 
-/* True if `link`, as decoded from a free list, ends the list (0) or is an object of s that has
- * been carved, is not in use and is not `self`, the object it was read from; its index goes to
- * *j.  Anything else is a corrupted link. */
-static ALWAYS_INLINE bool is_free_link(const struct heap *h, const struct slab_class *c, const struct slab *s,
-                                       uintptr_t link, uintptr_t self, unsigned *j)
+static bool is_listed(const struct slab_class *c, const struct slab *s)
 {
-	size_t offset = link - slab_start(h, s);
-
-	*j = object_index(c, offset);
-	if (link == 0)
-		return true;
-	return *j < s->carved && (size_t)*j * c->size == offset && !is_live(s, *j) && link != self;
+	return s == c->first || s->prev != NULL;
 }
 
-/* Takes the head of s's free list and marks it in use; 0 if the list is empty or the head's link
- * fails its check, and then nothing changed. */
-static ALWAYS_INLINE uintptr_t pop_free(const struct heap *h, const struct slab_class *c, struct slab *s)
+/* The in_use count at which a free changes s's place: the first slab's emptying, unless its
+ * class may cache it; any other listed slab's emptying; an unlisted slab's `room`th free. */
+static uint8_t watch_for(const struct slab_class *c, const struct slab *s)
 {
-	uintptr_t p = s->free, next;
-	unsigned j;
-
-	if (unlikely(p == 0))
-		return 0;
-	next = heap_encode_link(h, (void *)p, *(const uintptr_t *)p);
-	if (unlikely(!is_free_link(h, c, s, next, p, &j)))
-		return 0;
-	set_live(s, s->free_index);
-	s->free = next;
-	s->free_index = (uint8_t)j;
-	return p;
+	if (s == c->first)
+		return (uint8_t)(c->may_cache ? WATCH_NEVER : c->reserved + 1u);
+	if (s->prev != NULL)
+		return (uint8_t)(c->reserved + 1u);
+	return (uint8_t)(c->capacity - c->room + 1u);
 }
 
-/* Puts object i at p, already marked free, at the head of s's list. */
-static ALWAYS_INLINE void push_free(const struct heap *h, struct slab *s, uintptr_t p, unsigned i)
+static void set_watch(const struct slab_class *c, struct slab *s)
 {
-	*(uintptr_t *)p = heap_encode_link(h, (void *)p, s->free);
-	s->free = p;
-	s->free_index = (uint8_t)i;
+	s->watch = watch_for(c, s);
 }
 
-/* Hands out the next never-used object of s, which has one. */
-static uintptr_t carve(const struct heap *h, const struct slab_class *c, struct slab *s)
+/* Makes s (or, for NULL, the stand-in `none`) the first slab: allocation starts at its word 0. */
+static void set_first(struct heap *h, struct slab_class *c, struct slab *s)
 {
-	unsigned i = s->carved++;
-
-	set_live(s, i);
-	return slab_start(h, s) + (uintptr_t)i * c->size;
+	c->first = s ? s : none(h);
+	c->cursor = 0;
+	if (s)
+		set_watch(c, s);
 }
 
-/* Relinks every carved object that is not in use, from the bitmap: the repair of a corrupted
- * list.  The links written are all fresh; nothing read from the old list is used. */
-static void rebuild_free_list(const struct heap *h, const struct slab_class *c, struct slab *s)
+/* Puts the unlisted s on c's list: second, or first if the list is empty. */
+static void link_partial(struct heap *h, struct slab_class *c, struct slab *s)
 {
-	uintptr_t start = slab_start(h, s);
+	struct slab *head = c->first;
 
-	s->free = 0;
-	for (unsigned i = s->carved; i-- > 0;)
-		if (!is_live(s, i))
-			push_free(h, s, start + (uintptr_t)i * c->size, i);
-}
-
-/* pop_free failed on s, which has room: carve a new object, or report a corrupted list, repair
- * it and pop again. */
-static uintptr_t pop_slow(struct heap *h, const struct slab_class *c, struct slab *s)
-{
-	uintptr_t p;
-
-	if (s->free != 0 || s->carved == c->capacity) {
-		corrupt(h, s->free ? s->free : slab_start(h, s), c->size,
-		        s->free ? "free list link corrupted" : "free list lost objects");
-		rebuild_free_list(h, c, s);
-		p = pop_free(h, c, s);
-		if (p != 0)
-			return p;
+	if (head == none(h)) {
+		s->prev = s->next = NULL;
+		set_first(h, c, s);
+		return;
 	}
-	if (s->carved == c->capacity)
-		panic("slab: a slab with room has no free object");
-	return carve(h, c, s);
+	s->prev = head;
+	s->next = head->next;
+	if (head->next)
+		head->next->prev = s;
+	head->next = s;
+	set_watch(c, s);
+}
+
+static void unlink_partial(struct heap *h, struct slab_class *c, struct slab *s)
+{
+	struct slab *next = s->next;
+
+	if (s->prev)
+		s->prev->next = next;
+	if (next)
+		next->prev = s->prev;
+	s->next = s->prev = NULL;
+	if (s == c->first)
+		set_first(h, c, next);
+	set_watch(c, s);
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Partial lists.  Allocation takes from the first slab only, so only the first can fill up; it
- * stays first until an allocation finds it full (so that a slab at the edge does not hop on and
- * off the list with every alloc and free).  Every other slab on the list has room, and none is
- * empty: the first is the only one that may be, the class's cached empty slab.  A full slab that
- * gets room back goes second. */
+ * Spare runs.  A run the heap gives up (an emptied slab, a freed big object) is kept, mapped and
+ * with its record, as a spare for the next slab or big object of its length, while the spares
+ * add up to at most half of what the heap uses for objects: the page runs holding objects and
+ * the slabs, but for the cacher classes' slabs (SLAB_CACHE_PAGES bounds those).  A program whose
+ * objects move from run to run (a growing vector, objects moving through the classes) then maps
+ * and unmaps nothing, and an empty heap keeps no spare.  Debug mode keeps none, so that a use
+ * after free of a big object faults. */
 
-static void link_partial(struct slab_class *c, struct slab *s)
+static void record_free(struct heap *h, struct slab *rec);
+
+static size_t run_bytes(const struct slab *s)
 {
-	struct slab *head = c->partial;
+	return s->large.pages * PAGE_SIZE;
+}
 
-	s->prev = head;
-	s->next = head ? head->next : NULL;
-	if (head == NULL)
-		c->partial = s;
-	else {
-		if (head->next)
-			head->next->prev = s;
-		head->next = s;
+static size_t spare_budget(const struct slab_heap *sh)
+{
+	size_t used = sh->large_bytes + sh->slab_bytes, cached = (size_t)sh->cached_pages * PAGE_SIZE;
+
+	return used > cached ? (used - cached) / 2 : 0;
+}
+
+/* Gives a run (its pages and its record) back. */
+static void release_run(struct heap *h, struct slab *s)
+{
+	region_free_pages(&h->region, s->start, s->large.pages);
+	record_free(h, s);
+}
+
+/* Releases spares, the longest first, until they add up to at most `budget` bytes; true if it
+ * released any. */
+static bool drop_spares(struct heap *h, size_t budget)
+{
+	struct slab_heap *sh = &h->design.slab;
+	bool dropped = false;
+
+	for (size_t n = SLAB_SPARE_PAGES; n > 0 && sh->spare_bytes > budget; n--) {
+		while (sh->spare[n] != NULL && sh->spare_bytes > budget) {
+			struct slab *s = sh->spare[n];
+			sh->spare[n] = s->next;
+			sh->spare_bytes -= run_bytes(s);
+			release_run(h, s);
+			dropped = true;
+		}
 	}
+	return dropped;
 }
 
-static void unlink_partial(struct slab_class *c, struct slab *s)
+/* After the heap has used less: the spares over the budget go. */
+static void trim_spares(struct heap *h)
 {
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		c->partial = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	s->next = s->prev = NULL;
+	drop_spares(h, spare_budget(&h->design.slab));
 }
 
-/* The first slab of c's list with room for one more object, after taking full ones off the
- * list; NULL if there is none. */
-static struct slab *slab_with_room(struct slab_class *c)
+/* The heap no longer needs the `pages` pages of run s, a slab or a big object that the counters
+ * no longer count (its record now describes a page run): kept as a spare if its length allows,
+ * else given back. */
+static void give_up_run(struct heap *h, struct slab *s, size_t pages)
 {
+	struct slab_heap *sh = &h->design.slab;
+
+	s->class_id = CLASS_LARGE;
+	s->reciprocal = 0;
+	s->in_use = 0;
+	s->large.pages = pages;
+	s->large.size = 0;
+	if (h->cfg.debug || pages > SLAB_SPARE_PAGES) {
+		release_run(h, s);
+	} else {
+		s->next = sh->spare[pages];
+		sh->spare[pages] = s;
+		sh->spare_bytes += run_bytes(s);
+	}
+	trim_spares(h);   /* the heap uses less: the budget may be lower */
+}
+
+/* A spare run of exactly `pages` pages, taken off its list, or NULL. */
+static struct slab *take_spare(struct heap *h, size_t pages)
+{
+	struct slab_heap *sh = &h->design.slab;
 	struct slab *s;
 
-	while ((s = c->partial) != NULL && s->in_use == c->capacity)
-		unlink_partial(c, s);
+	if (pages > SLAB_SPARE_PAGES || (s = sh->spare[pages]) == NULL)
+		return NULL;
+	sh->spare[pages] = s->next;
+	sh->spare_bytes -= run_bytes(s);
+	s->next = NULL;
 	return s;
+}
+
+/* A run of `pages` pages from the region; if it has none, the spare runs go back to it first.
+ * 0 if there is still none. */
+static uintptr_t take_pages(struct heap *h, size_t pages)
+{
+	uintptr_t start = region_alloc_pages(&h->region, pages);
+
+	if (start == 0 && drop_spares(h, 0))
+		start = region_alloc_pages(&h->region, pages);
+	return start;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Slabs and records. */
 
 static uintptr_t take_object(struct heap *h, struct slab_class *c);
-static void put_object(struct heap *h, struct slab_class *c, struct slab *s, uintptr_t p, unsigned i);
+static void put_object(struct heap *h, struct slab_class *c, struct slab *s, unsigned i);
 
 /* A zeroed record from the header class, or NULL. */
 static struct slab *record_alloc(struct heap *h)
@@ -273,77 +339,87 @@ static void record_free(struct heap *h, struct slab *rec)
 	struct slab *hs = slab_of(h, (uintptr_t)rec);
 	unsigned i;
 
-	if (hs == NULL || hs->class_id != CLASS_HEADER)
-		panic("slab: record %p is not in a header page", (void *)rec);
-	i = object_index(c, (uintptr_t)rec - slab_start(h, hs));
-	if (!is_live(hs, i))
-		panic("slab: record %p freed twice", (void *)rec);
-	put_object(h, c, hs, (uintptr_t)rec, i);
+	if (hs == NULL || hs->class_id != CLASS_HEADER || !object_at(c, (uintptr_t)rec - hs->start, &i) ||
+	    !is_live(hs, i))
+		panic("slab: record %p is not a live record", (void *)rec);
+	put_object(h, c, hs, i);
 }
 
-/* Fills in the record of a new slab of c at `start`, whose pages are fresh, and makes it the
- * owner of its pages.  The reserved objects (a header page's own record) start in use. */
+/* Fills in the record of a new slab of c at `start` and makes it the owner of its pages.  The
+ * reserved objects (a header page's own record) start in use. */
 static void init_slab(struct heap *h, struct slab_class *c, struct slab *s, uintptr_t start)
 {
-	s->first_page = region_page_index(&h->region, start);
-	s->class_id = (uint8_t)(c - h->design.slab.class);
-	s->free = 0;
-	s->next = s->prev = NULL;
+	memset(s->live, 0, sizeof(s->live));
 	for (unsigned i = 0; i < c->reserved; i++)
 		set_live(s, i);
-	s->in_use = s->carved = (uint8_t)c->reserved;
+	s->start = start;
+	s->next = s->prev = NULL;
+	s->reciprocal = h->cfg.debug || is_header_class(h, c) ? 0 : c->reciprocal;
+	s->in_use = s->carved = c->reserved;
+	s->class_id = (uint8_t)(c - h->design.slab.class);
 	region_set_owner(&h->region, start, (uintptr_t)s);
 	if (h->cfg.debug && !is_header_class(h, c))
 		memset((void *)start, HEAP_POISON_BYTE, (size_t)c->capacity * c->size);
 }
 
-/* A new slab for c, which has none with room, made the first on its list; NULL if the region
- * or the page source is out of memory, and then nothing changed.  A header page is its own
- * record; any other slab takes one from the header class, after its pages, so that a failure
- * has only the pages to give back. */
-static struct slab *add_slab(struct heap *h, struct slab_class *c)
+/* A new slab for c, whose list is empty, made its first: a spare run of its length, or new
+ * pages; NULL if the region or the page source is out of memory, and then nothing changed but
+ * the spares, given back first.  A header page is its own record; any other slab takes one from
+ * the header class, after its pages, so that a failure has only the pages to give back.  Out of
+ * line: take_object, which calls it rarely, stays small. */
+static NOINLINE struct slab *add_slab(struct heap *h, struct slab_class *c)
 {
-	uintptr_t start = region_alloc_pages(&h->region, c->pages);
-	struct slab *s;
+	struct slab *s = is_header_class(h, c) ? NULL : take_spare(h, c->pages);
+	uintptr_t start = s ? s->start : take_pages(h, c->pages);
 
 	if (start == 0)
 		return NULL;
-	s = is_header_class(h, c) ? (struct slab *)start : record_alloc(h);
+	if (s == NULL)
+		s = is_header_class(h, c) ? (struct slab *)start : record_alloc(h);
 	if (s == NULL) {
 		region_free_pages(&h->region, start, c->pages);
 		return NULL;
 	}
 	init_slab(h, c, s, start);
-	link_partial(c, s);
+	link_partial(h, c, s);
+	if (!is_header_class(h, c))
+		h->design.slab.slab_bytes += c->pages * PAGE_SIZE;
 	return s;
 }
 
-/* Gives an empty slab back to the region, taking it off its list. */
+/* Gives up an empty slab, taking it off its list.  A header page goes back to the region (its
+ * record goes with it); any other slab's run becomes a spare, or goes back. */
 static void release_slab(struct heap *h, struct slab_class *c, struct slab *s)
 {
-	unlink_partial(c, s);
-	region_free_pages(&h->region, slab_start(h, s), c->pages);   /* a header page's s goes here */
-	if (!is_header_class(h, c))
-		record_free(h, s);
+	unlink_partial(h, c, s);
+	if (is_header_class(h, c)) {
+		region_free_pages(&h->region, s->start, c->pages);
+		return;
+	}
+	h->design.slab.slab_bytes -= c->pages * PAGE_SIZE;
+	give_up_run(h, s, c->pages);
 }
 
-/* An object of class c, with the class's counts and lists up to date; 0 if out of memory. */
+/* An object of class c from its first slab, after taking full slabs off the list and adding a
+ * slab if none is left; 0 if out of memory. */
 static uintptr_t take_object(struct heap *h, struct slab_class *c)
 {
-	struct slab *s = slab_with_room(c);
-	uintptr_t p;
+	struct slab *s;
+	unsigned w;
 
-	if (s == NULL && (s = add_slab(h, c)) == NULL)
-		return 0;
-	p = pop_free(h, c, s);
-	if (p == 0)
-		p = pop_slow(h, c, s);
-	s->in_use++;
-	return p;
+	while ((s = c->first) == none(h) || s->in_use == c->capacity) {
+		if (s != none(h))
+			unlink_partial(h, c, s);   /* full: back on the list when `room` objects are free */
+		else if (add_slab(h, c) == NULL)
+			return 0;
+	}
+	w = word_with_room(c, s);
+	c->cursor = (uint8_t)w;
+	return slab_take_in_word(c, s, w);
 }
 
 /* Takes the right to cache from the class that has had it longest; its cached slab, if it has
- * one now, goes back to the region. */
+ * one now, is given up. */
 static void revoke_oldest_cacher(struct heap *h)
 {
 	struct slab_heap *sh = &h->design.slab;
@@ -352,8 +428,12 @@ static void revoke_oldest_cacher(struct heap *h)
 	memmove(sh->cacher, sh->cacher + 1, --sh->cachers);
 	sh->cached_pages = (uint8_t)(sh->cached_pages - c->pages);
 	c->may_cache = false;
-	if (c->partial != NULL && c->partial->in_use == c->reserved)
-		release_slab(h, c, c->partial);
+	if (c->first == none(h))
+		return;
+	if (c->first->in_use == c->reserved)
+		release_slab(h, c, c->first);
+	else
+		set_watch(c, c->first);
 }
 
 /* Lets c cache its empty first slab, within SLAB_CACHE_PAGES for all classes together. */
@@ -366,31 +446,43 @@ static void grant_cache(struct heap *h, struct slab_class *c)
 	sh->cacher[sh->cachers++] = (uint8_t)(c - sh->class);
 	sh->cached_pages = (uint8_t)(sh->cached_pages + c->pages);
 	c->may_cache = true;
+	set_watch(c, c->first);
+	trim_spares(h);   /* a cacher's slab no longer counts for the budget */
 }
 
-/* s has just become empty.  Behind the first slab of its list it goes back to the region; as
- * the first, it stays, and its class becomes the newest cacher. */
+/* s has just become empty.  Behind the first slab of its list it is given up; as the first, it
+ * stays, and its class becomes the newest cacher. */
 static void slab_emptied(struct heap *h, struct slab_class *c, struct slab *s)
 {
-	if (s != c->partial)
+	if (s != c->first)
 		release_slab(h, c, s);
 	else if (!c->may_cache)
 		grant_cache(h, c);
 }
 
-/* Takes back object i at p of s, in use: a full slab that left its list goes back on it, a
- * slab that is now empty is cached or released. */
-static void put_object(struct heap *h, struct slab_class *c, struct slab *s, uintptr_t p, unsigned i)
+/* Takes back object i of s, in use: an unlisted slab with `room` free objects goes back on the
+ * list, a listed slab that is now empty is cached or released.  (The inline free does the
+ * same for every free that changes none of this.) */
+static void put_object(struct heap *h, struct slab_class *c, struct slab *s, unsigned i)
 {
-	bool off_list = s->in_use == c->capacity && s != c->partial;
-
 	clear_live(s, i);
-	push_free(h, s, p, i);
 	s->in_use--;
-	if (off_list)
-		link_partial(c, s);
-	else if (s->in_use == c->reserved)
+	if (!is_listed(c, s)) {
+		if (free_objects(c, s) >= c->room)
+			link_partial(h, c, s);
+	} else if (s->in_use == c->reserved) {
 		slab_emptied(h, c, s);
+	}
+}
+
+void *slab_refill(struct heap *h, struct slab_class *c)
+{
+	return (void *)take_object(h, c);
+}
+
+void slab_free_watched(struct heap *h, struct slab *s, unsigned i)
+{
+	put_object(h, &h->design.slab.class[s->class_id], s, i);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -406,27 +498,30 @@ struct object {
 static enum heap_status locate(struct heap *h, uintptr_t p, struct object *o, const char **what)
 {
 	struct slab *s = slab_of(h, p);
-	size_t offset;
+	bool at_start;
 
 	*o = (struct object){ s, NULL, 0 };
 	if (s == NULL) {
 		*what = "not a heap object";
 		return HEAP_ERR_INVALID_FREE;
 	}
-	offset = p - slab_start(h, s);
 	if (s->class_id == CLASS_LARGE) {
-		*what = "inside a page run, not at its start";
-		return offset == 0 ? HEAP_OK : HEAP_ERR_INVALID_FREE;
+		if (p != s->start) {
+			*what = "inside a page run, not at its start";
+			return HEAP_ERR_INVALID_FREE;
+		}
+		*what = "double free";   /* if the run is a spare (size 0), given up since */
+		return s->large.size == 0 ? HEAP_ERR_DOUBLE_FREE : HEAP_OK;
 	}
 	if (s->class_id == CLASS_HEADER) {
 		*what = "inside heap metadata, not an object";
 		return HEAP_ERR_INVALID_FREE;
 	}
 	o->c = &h->design.slab.class[s->class_id];
-	o->index = object_index(o->c, offset);
+	at_start = object_at(o->c, p - s->start, &o->index);
 	if (o->index >= o->c->capacity)
 		*what = "past the last object of a slab";
-	else if ((size_t)o->index * o->c->size != offset)
+	else if (!at_start)
 		*what = "inside an object, not at its start";
 	else if (o->index >= s->carved)
 		*what = "never handed out";
@@ -453,8 +548,8 @@ static size_t class_bytes(const struct object *o)
  *   [0, n)           the object, HEAP_POISON_BYTE when handed out
  *   [n, C - 8)       redzone: HEAP_REDZONE_BYTE, at least 8 of them
  *   [C - 8, C)       n, encoded like a link, so that usable_size returns exactly n
- * A free slot is HEAP_POISON_BYTE but for its link in [0, 8).  A page run keeps n in its record
- * and has redzone from n to its end. */
+ * A free slot is all HEAP_POISON_BYTE.  A page run keeps n in its record and has redzone from n
+ * to its end. */
 
 static uintptr_t *size_word(const struct slab_class *c, uintptr_t p)
 {
@@ -501,24 +596,22 @@ static enum heap_status check_run_redzone(struct heap *h, const struct slab *s, 
 	return check_redzone_bytes(h, p, s->large.size, s->large.pages * PAGE_SIZE, s->large.pages * PAGE_SIZE);
 }
 
-/* Reports HEAP_ERR_USE_AFTER_FREE if the free slot at p is no longer all poison past its link. */
+/* Reports HEAP_ERR_USE_AFTER_FREE if the free slot at p is no longer all poison. */
 static enum heap_status check_poison(struct heap *h, const struct slab_class *c, uintptr_t p)
 {
-	size_t bad = heap_find_mismatch((const void *)(p + LINK_BYTES), c->size - LINK_BYTES, HEAP_POISON_BYTE);
+	size_t bad = heap_find_mismatch((const void *)p, c->size, HEAP_POISON_BYTE);
 
-	if (bad == c->size - LINK_BYTES)
+	if (bad == c->size)
 		return HEAP_OK;
-	return heap_report(h, HEAP_ERR_USE_AFTER_FREE, p, c->size,
-	                   describe(h, "freed object written at +%zu", bad + LINK_BYTES));
+	return heap_report(h, HEAP_ERR_USE_AFTER_FREE, p, c->size, describe(h, "freed object written at +%zu", bad));
 }
 
 /* Debug: readies the slot at p, just taken from c, for n bytes.  A write to it while it was free
- * is reported, and the slot is made all poison again either way. */
+ * is reported, and the slot is made all poison again first. */
 static void hand_out_slot(struct heap *h, const struct slab_class *c, uintptr_t p, size_t n)
 {
-	bool written = check_poison(h, c, p) != HEAP_OK;
-
-	memset((void *)p, HEAP_POISON_BYTE, written ? c->size : LINK_BYTES);
+	if (check_poison(h, c, p) != HEAP_OK)
+		memset((void *)p, HEAP_POISON_BYTE, c->size);
 	set_slot_size(h, c, p, n);
 }
 
@@ -530,10 +623,10 @@ static size_t pages_for(size_t bytes)
 	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
-static void *alloc_run(struct heap *h, size_t size, size_t need)
+/* A new page run of `pages` pages with its record, or NULL (and nothing changed). */
+static struct slab *add_run(struct heap *h, size_t pages)
 {
-	size_t pages = pages_for(need);
-	uintptr_t start = region_alloc_pages(&h->region, pages);
+	uintptr_t start = take_pages(h, pages);
 	struct slab *s;
 
 	if (start == 0)
@@ -543,23 +636,34 @@ static void *alloc_run(struct heap *h, size_t size, size_t need)
 		region_free_pages(&h->region, start, pages);
 		return NULL;
 	}
-	s->first_page = region_page_index(&h->region, start);
+	s->start = start;
 	s->class_id = CLASS_LARGE;
-	s->in_use = 1;
 	s->large.pages = pages;
-	s->large.size = size;
 	region_set_owner(&h->region, start, (uintptr_t)s);
-	if (h->cfg.debug)
-		memset((void *)(start + size), HEAP_REDZONE_BYTE, pages * PAGE_SIZE - size);
-	return (void *)start;
+	return s;
 }
 
-static enum heap_status free_run(struct heap *h, struct slab *s, uintptr_t p)
+static void *alloc_run(struct heap *h, size_t size, size_t need)
 {
-	enum heap_status status = h->cfg.debug ? check_run_redzone(h, s, p) : HEAP_OK;
+	size_t pages = pages_for(need);
+	struct slab *s = take_spare(h, pages);
 
-	region_free_pages(&h->region, p, s->large.pages);
-	record_free(h, s);
+	if (s == NULL && (s = add_run(h, pages)) == NULL)
+		return NULL;
+	s->in_use = 1;
+	s->large.size = size;
+	h->design.slab.large_bytes += run_bytes(s);
+	if (h->cfg.debug)
+		memset((void *)(s->start + size), HEAP_REDZONE_BYTE, run_bytes(s) - size);
+	return (void *)s->start;
+}
+
+static enum heap_status free_run(struct heap *h, struct slab *s)
+{
+	enum heap_status status = h->cfg.debug ? check_run_redzone(h, s, s->start) : HEAP_OK;
+
+	h->design.slab.large_bytes -= run_bytes(s);
+	give_up_run(h, s, s->large.pages);
 	return status;
 }
 
@@ -579,7 +683,9 @@ static unsigned class_for(const struct slab_heap *sh, size_t need, size_t align)
 	return CLASS_LARGE;
 }
 
-static NOINLINE void *alloc_slow(struct heap *h, size_t size, size_t align)
+/* Every alloc the inline path does not finish: a word of the first slab used up, full and new
+ * slabs, page runs, alignment, debug mode. */
+static void *slab_alloc(struct heap *h, size_t size, size_t align)
 {
 	struct slab_heap *sh = &h->design.slab;
 	size_t need = h->cfg.debug ? size + DEBUG_EXTRA : size;
@@ -594,25 +700,6 @@ static NOINLINE void *alloc_slow(struct heap *h, size_t size, size_t align)
 	return (void *)p;
 }
 
-static void *slab_alloc(struct heap *h, size_t size, size_t align)
-{
-	struct slab_heap *sh = &h->design.slab;
-
-	if (likely(size <= sh->fast_max && align == HEAP_MIN_ALIGN)) {
-		struct slab_class *c = &sh->class[sh->class_of[(size - 1) / SLAB_GRANULE]];
-		struct slab *s = c->partial;
-
-		if (likely(s != NULL)) {
-			uintptr_t p = pop_free(h, c, s);
-			if (likely(p != 0)) {
-				s->in_use++;
-				return (void *)p;
-			}
-		}
-	}
-	return alloc_slow(h, size, align);
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Free. */
 
@@ -624,14 +711,15 @@ static enum heap_status free_object(struct heap *h, const struct object *o, uint
 		status = check_slot_redzone(h, o->c, p);
 		memset((void *)p, HEAP_POISON_BYTE, o->c->size);
 	}
-	put_object(h, o->c, o->s, p, o->index);
+	put_object(h, o->c, o->s, o->index);
 	return status;
 }
 
 /* Every free the inline path does not finish: errors, page runs, debug mode, and slabs that
- * change lists.  A debug-mode object with a damaged redzone is reported and still freed. */
-static NOINLINE enum heap_status free_slow(struct heap *h, uintptr_t p)
+ * change their place.  A debug-mode object with a damaged redzone is reported and still freed. */
+static enum heap_status slab_free(struct heap *h, void *ptr)
 {
+	uintptr_t p = (uintptr_t)ptr;
 	struct object o;
 	const char *what;
 	enum heap_status status = locate(h, p, &o, &what);
@@ -639,40 +727,8 @@ static NOINLINE enum heap_status free_slow(struct heap *h, uintptr_t p)
 	if (status != HEAP_OK)
 		return heap_report(h, status, p, class_bytes(&o), what);
 	if (o.c == NULL)
-		return free_run(h, o.s, p);
+		return free_run(h, o.s);
 	return free_object(h, &o, p);
-}
-
-/* True if freeing one object of s needs no list change: s is neither full (it may be off its
- * list) nor about to empty, or it is the first slab and may stay so. */
-static ALWAYS_INLINE bool stays_put(const struct slab_class *c, const struct slab *s)
-{
-	unsigned n = s->in_use;
-
-	if (likely(n - 2u < c->capacity - 2u))
-		return true;
-	return s == c->partial && (n != 1 || c->may_cache);
-}
-
-static enum heap_status slab_free(struct heap *h, void *ptr)
-{
-	const struct slab_heap *sh = &h->design.slab;
-	uintptr_t p = (uintptr_t)ptr;
-	struct slab *s = slab_of(h, p);
-
-	if (likely(s != NULL && s->class_id < sh->fast_classes)) {
-		const struct slab_class *c = &sh->class[s->class_id];
-		size_t offset = p - slab_start(h, s);
-		unsigned i = object_index(c, offset);   /* below 256: the offset is inside s's pages */
-
-		if (likely((size_t)i * c->size == offset && is_live(s, i) && stays_put(c, s))) {
-			clear_live(s, i);
-			push_free(h, s, p, i);
-			s->in_use--;
-			return HEAP_OK;
-		}
-	}
-	return free_slow(h, p);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -686,7 +742,7 @@ static size_t slab_usable_size(struct heap *h, const void *ptr)
 	if (locate(h, (uintptr_t)ptr, &o, &what) != HEAP_OK)
 		return 0;
 	if (o.c == NULL)
-		return h->cfg.debug ? o.s->large.size : o.s->large.pages * PAGE_SIZE;
+		return h->cfg.debug ? o.s->large.size : run_bytes(o.s);
 	return h->cfg.debug ? stored_size(h, o.c, (uintptr_t)ptr) : o.c->size;
 }
 
@@ -713,7 +769,7 @@ static bool slab_resize(struct heap *h, void *ptr, size_t size)
 		return false;
 	if (h->cfg.debug) {
 		o.s->large.size = size;
-		memset((void *)(p + size), HEAP_REDZONE_BYTE, o.s->large.pages * PAGE_SIZE - size);
+		memset((void *)(p + size), HEAP_REDZONE_BYTE, run_bytes(o.s) - size);
 	}
 	return true;
 }
@@ -721,19 +777,25 @@ static bool slab_resize(struct heap *h, void *ptr, size_t size)
 /* ---------------------------------------------------------------------------------------------
  * heap_check. */
 
+/* What the walk over the runs counts, to hold the lists and counters against. */
+struct census {
+	size_t open[SLAB_CLASS_COUNT + 1];   /* slabs with at least `room` free objects */
+	size_t spares;
+	size_t spare_bytes;
+	size_t large_bytes;
+	size_t slab_bytes;
+};
+
 /* True if rec is a record in use in a header page. */
 static bool is_record(const struct heap *h, const struct slab *rec)
 {
 	const struct slab_class *c = &h->design.slab.class[CLASS_HEADER];
 	const struct slab *hs = slab_of(h, (uintptr_t)rec);
-	size_t offset;
 	unsigned i;
 
 	if (hs == NULL || hs->class_id != CLASS_HEADER)
 		return false;
-	offset = (uintptr_t)rec - slab_start(h, hs);
-	i = object_index(c, offset);
-	return i < hs->carved && (size_t)i * c->size == offset && is_live(hs, i);
+	return object_at(c, (uintptr_t)rec - hs->start, &i) && i < hs->carved && is_live(hs, i);
 }
 
 /* Bits set in the bitmap.  No __builtin_popcount: without -mpopcnt it calls libgcc, which the
@@ -742,7 +804,7 @@ static unsigned count_live(const struct slab *s)
 {
 	unsigned n = 0;
 
-	for (unsigned w = 0; w < 4; w++)
+	for (unsigned w = 0; w < SLAB_WORDS; w++)
 		for (uint64_t bits = s->live[w]; bits != 0; bits &= bits - 1)
 			n++;
 	return n;
@@ -751,43 +813,19 @@ static unsigned count_live(const struct slab *s)
 /* Bits at or above `carved` must be clear: those objects were never handed out. */
 static bool bitmap_ends_at_carved(const struct slab *s)
 {
-	for (unsigned i = s->carved; i < 4 * 64; i++)
+	for (unsigned i = s->carved; i < SLAB_WORDS * 64; i++)
 		if (is_live(s, i))
 			return false;
 	return true;
 }
 
-static enum heap_status check_free_list(struct heap *h, const struct slab_class *c, const struct slab *s)
-{
-	uint64_t seen[4] = { 0 };
-	unsigned count = 0, free_objects = (unsigned)s->carved - s->in_use, i = s->free_index, j;
-	uintptr_t p = s->free;
-
-	if (!is_free_link(h, c, s, p, 0, &j) || (p != 0 && j != i))
-		return corrupt(h, slab_start(h, s), c->size, "free list head damaged");
-	while (p != 0) {
-		uintptr_t next = heap_encode_link(h, (void *)p, *(const uintptr_t *)p);
-		if (++count > free_objects || ((seen[i / 64] >> (i % 64)) & 1u))
-			return corrupt(h, p, c->size, "free list loops");
-		seen[i / 64] |= UINT64_C(1) << (i % 64);
-		if (!is_free_link(h, c, s, next, p, &j))
-			return corrupt(h, p, c->size, "free list link corrupted");
-		p = next;
-		i = j;
-	}
-	if (count != free_objects)
-		return corrupt(h, slab_start(h, s), c->size, "free list lost objects");
-	return HEAP_OK;
-}
-
 /* Debug: the redzone of every object in use, the poison of every free one. */
 static enum heap_status check_slots(struct heap *h, const struct slab_class *c, const struct slab *s)
 {
-	uintptr_t start = slab_start(h, s);
 	enum heap_status status = HEAP_OK;
 
 	for (unsigned i = 0; i < c->capacity && status == HEAP_OK; i++) {
-		uintptr_t p = start + (uintptr_t)i * c->size;
+		uintptr_t p = s->start + (uintptr_t)i * c->size;
 		status = is_live(s, i) ? check_slot_redzone(h, c, p) : check_poison(h, c, p);
 	}
 	return status;
@@ -795,66 +833,79 @@ static enum heap_status check_slots(struct heap *h, const struct slab_class *c, 
 
 static enum heap_status check_slab(struct heap *h, const struct slab_class *c, const struct slab *s)
 {
-	uintptr_t start = slab_start(h, s);
-	enum heap_status status;
+	uint32_t reciprocal = h->cfg.debug || is_header_class(h, c) ? 0 : c->reciprocal;
 
 	if (s->carved > c->capacity || s->in_use > s->carved || s->in_use < c->reserved)
-		return corrupt(h, start, c->size, "slab counts out of range");
+		return corrupt(h, s->start, c->size, "slab counts out of range");
 	if (count_live(s) != s->in_use || !bitmap_ends_at_carved(s) || (c->reserved && !is_live(s, 0)))
-		return corrupt(h, start, c->size, "slab count disagrees with its bitmap");
-	status = check_free_list(h, c, s);
-	if (status == HEAP_OK && h->cfg.debug && !is_header_class(h, c))
-		status = check_slots(h, c, s);
-	return status;
+		return corrupt(h, s->start, c->size, "slab count disagrees with its bitmap");
+	if (s->reciprocal != reciprocal || s->watch != watch_for(c, s))
+		return corrupt(h, s->start, c->size, "slab record damaged");
+	if (h->cfg.debug && !is_header_class(h, c))
+		return check_slots(h, c, s);
+	return HEAP_OK;
 }
 
-static enum heap_status check_page_run(struct heap *h, const struct slab *s, uintptr_t start, size_t pages)
+/* A page run holds an object (size asked for, in use) or is a spare (size 0, not in use). */
+static enum heap_status check_page_run(struct heap *h, const struct slab *s, size_t pages, struct census *n)
 {
-	if (s->in_use != 1 || s->large.pages != pages || s->large.size == 0 || s->large.size > pages * PAGE_SIZE)
-		return corrupt(h, start, pages * PAGE_SIZE, "page run record damaged");
-	return h->cfg.debug ? check_run_redzone(h, s, start) : HEAP_OK;
+	bool spare = s->large.size == 0;
+
+	if (s->in_use != !spare || s->large.pages != pages || s->large.size > pages * PAGE_SIZE || s->reciprocal != 0)
+		return corrupt(h, s->start, pages * PAGE_SIZE, "page run record damaged");
+	if (spare) {
+		n->spares++;
+		n->spare_bytes += pages * PAGE_SIZE;
+		return HEAP_OK;
+	}
+	n->large_bytes += pages * PAGE_SIZE;
+	return h->cfg.debug ? check_run_redzone(h, s, s->start) : HEAP_OK;
 }
 
-/* Checks the run in use at `start` and its record; counts the slabs with room in open[]. */
-static enum heap_status check_run(struct heap *h, uintptr_t start, size_t pages, size_t *open)
+/* Checks the run in use at `start` and its record, and counts it. */
+static enum heap_status check_run(struct heap *h, uintptr_t start, size_t pages, struct census *n)
 {
 	const struct slab *s = slab_of(h, start);
 	const struct slab_class *c;
 
 	if (s == NULL || !is_record(h, s))
 		return corrupt(h, start, 0, "page run without a record");
-	if (s->first_page != region_page_index(&h->region, start) || s->class_id > CLASS_LARGE)
+	if (s->start != start || s->class_id > CLASS_LARGE)
 		return corrupt(h, start, 0, "record does not describe its pages");
 	if (s->class_id == CLASS_LARGE)
-		return check_page_run(h, s, start, pages);
+		return check_page_run(h, s, pages, n);
 	c = &h->design.slab.class[s->class_id];
 	if (pages != c->pages)
 		return corrupt(h, start, c->size, "slab of the wrong length");
-	if (s->in_use < c->capacity)
-		open[s->class_id]++;
+	if (free_objects(c, s) >= c->room)
+		n->open[s->class_id]++;
+	if (!is_header_class(h, c))
+		n->slab_bytes += pages * PAGE_SIZE;
 	return check_slab(h, c, s);
 }
 
-/* The partial list of class k must hold exactly the `open` slabs with room, and perhaps a full
- * one first; linked both ways, none empty but the first. */
+/* Class k's list must hold exactly the `open` slabs with `room` free objects, and its first
+ * slab whatever its room; linked both ways, none empty but the first. */
 static enum heap_status check_partial_list(struct heap *h, unsigned k, size_t open)
 {
 	const struct slab_class *c = &h->design.slab.class[k];
 	const struct slab *prev = NULL;
 	size_t n = 0;
 
-	if (c->partial != NULL && c->partial->in_use == c->capacity)
+	if (c->first == none(h))
+		return open == 0 ? HEAP_OK : corrupt(h, 0, c->size, "slab with room missing from its list");
+	if (free_objects(c, c->first) < c->room)
 		open++;
-	for (const struct slab *s = c->partial; s != NULL; prev = s, s = s->next) {
+	for (const struct slab *s = c->first; s != NULL; prev = s, s = s->next) {
 		if (++n > open || !is_record(h, s) || s->class_id != k || s->prev != prev ||
-		    (s->in_use == c->capacity && s != c->partial))
+		    (s != c->first && free_objects(c, s) < c->room))
 			return corrupt(h, (uintptr_t)s, c->size, "partial list damaged");
-		if (s->in_use == c->reserved && (s != c->partial || !c->may_cache))
-			return corrupt(h, slab_start(h, s), c->size, "empty slab kept without the right to");
+		if (s->in_use == c->reserved && (s != c->first || !c->may_cache))
+			return corrupt(h, s->start, c->size, "empty slab kept without the right to");
 	}
 	if (n != open)
 		return corrupt(h, 0, c->size, "slab with room missing from its list");
-	return HEAP_OK;
+	return c->cursor < SLAB_WORDS ? HEAP_OK : corrupt(h, 0, c->size, "class cursor out of range");
 }
 
 /* The cachers are distinct object classes that know it, within the page budget; the header
@@ -876,9 +927,34 @@ static enum heap_status check_cachers(struct heap *h)
 	return HEAP_OK;
 }
 
+/* The spare lists hold every spare run, each on the list of its length; the counters agree with
+ * the walk, and the spares are within their budget.  `none` still looks full. */
+static enum heap_status check_spares(struct heap *h, const struct census *n)
+{
+	struct slab_heap *sh = &h->design.slab;
+	size_t count = 0, bytes = 0;
+
+	for (size_t pages = 1; pages <= SLAB_SPARE_PAGES; pages++) {
+		for (const struct slab *s = sh->spare[pages]; s != NULL; s = s->next) {
+			if (++count > n->spares || !is_record(h, s) || s->class_id != CLASS_LARGE || s->large.size != 0 ||
+			    s->large.pages != pages)
+				return corrupt(h, (uintptr_t)s, pages * PAGE_SIZE, "spare list damaged");
+			bytes += pages * PAGE_SIZE;
+		}
+	}
+	if (count != n->spares || bytes != sh->spare_bytes || n->spare_bytes != bytes ||
+	    n->large_bytes != sh->large_bytes || n->slab_bytes != sh->slab_bytes || sh->spare_bytes > spare_budget(sh))
+		return corrupt(h, 0, 0, "spare runs out of step");
+	for (unsigned w = 0; w < SLAB_WORDS; w++)
+		if (sh->none.live[w] != ~UINT64_C(0))
+			return corrupt(h, 0, 0, "the stand-in for no slab has room");
+	return HEAP_OK;
+}
+
 static enum heap_status slab_check(struct heap *h)
 {
-	size_t open[SLAB_CLASS_COUNT + 1] = { 0 }, pages;
+	struct census census = { 0 };
+	size_t pages;
 	uintptr_t where, start = h->region.data_base;
 	const char *bad = region_check(&h->region, &where);
 	enum heap_status status = HEAP_OK;
@@ -886,23 +962,25 @@ static enum heap_status slab_check(struct heap *h)
 	if (bad != NULL)
 		return corrupt(h, where, 0, bad);
 	while (status == HEAP_OK && (start = region_next_run(&h->region, start, &pages)) != 0) {
-		status = check_run(h, start, pages, open);
+		status = check_run(h, start, pages, &census);
 		start += pages * PAGE_SIZE;
 	}
 	for (unsigned k = 0; k <= CLASS_HEADER && status == HEAP_OK; k++)
-		status = check_partial_list(h, k, open[k]);
+		status = check_partial_list(h, k, census.open[k]);
+	if (status == HEAP_OK)
+		status = check_spares(h, &census);
 	return status == HEAP_OK ? check_cachers(h) : status;
 }
 
 /* ---------------------------------------------------------------------------------------------
- * heap_stats.  The entries are the classes in order, then one for page runs (size 0).  Records
- * and the region's descriptors count only in bytes_mapped. */
+ * heap_stats.  The entries are the classes in order, then one for page runs (size 0), spares
+ * included in its bytes held.  Records and the region's descriptors count only in
+ * bytes_mapped. */
 
 static void count_slab(struct heap *h, const struct slab *s, struct heap_stats *out)
 {
 	const struct slab_class *c = &h->design.slab.class[s->class_id];
 	struct heap_class_stats *cs = &out->class[s->class_id];
-	uintptr_t start = slab_start(h, s);
 
 	cs->slabs++;
 	cs->bytes_held += c->pages * PAGE_SIZE;
@@ -910,7 +988,7 @@ static void count_slab(struct heap *h, const struct slab *s, struct heap_stats *
 	out->objects_in_use += s->in_use;
 	for (unsigned i = 0; i < s->carved; i++) {
 		if (is_live(s, i)) {
-			size_t n = h->cfg.debug ? stored_size(h, c, start + (uintptr_t)i * c->size) : c->size;
+			size_t n = h->cfg.debug ? stored_size(h, c, s->start + (uintptr_t)i * c->size) : c->size;
 			out->bytes_requested += n;
 			out->bytes_in_use += n;
 		}
@@ -920,14 +998,16 @@ static void count_slab(struct heap *h, const struct slab *s, struct heap_stats *
 static void count_page_run(struct heap *h, const struct slab *s, struct heap_stats *out)
 {
 	struct heap_class_stats *cs = &out->class[SLAB_CLASS_COUNT];
-	size_t bytes = s->large.pages * PAGE_SIZE;
+	size_t n = h->cfg.debug ? s->large.size : run_bytes(s);
 
 	cs->slabs++;
-	cs->bytes_held += bytes;
+	cs->bytes_held += run_bytes(s);
+	if (s->in_use == 0)
+		return;
 	cs->objects_in_use++;
 	out->objects_in_use++;
-	out->bytes_requested += h->cfg.debug ? s->large.size : bytes;
-	out->bytes_in_use += h->cfg.debug ? s->large.size : bytes;
+	out->bytes_requested += n;
+	out->bytes_in_use += n;
 }
 
 /* Outside debug mode the heap does not know the sizes asked for: bytes_requested is then the
@@ -960,16 +1040,31 @@ static unsigned objects_in(size_t bytes, size_t size)
 	return n < MAX_OBJECTS ? (unsigned)n : MAX_OBJECTS;
 }
 
-/* The fewest pages whose slab wastes at most 1/64 of itself, else the least wasteful length.
- * No length holds more than 256 object slots, so object numbers fit the bitmap. */
+/* True if a slab of `pages` pages of `size`-byte objects wastes at most 1/64 of itself. */
+static bool wastes_little(unsigned pages, size_t size)
+{
+	size_t bytes = pages * PAGE_SIZE;
+
+	return (bytes - objects_in(bytes, size) * size) * 64 <= bytes;
+}
+
+/*
+ * The fewest pages, up to SLAB_FILL_PAGES, that hold at least SLAB_FILL_OBJECTS objects and
+ * waste at most 1/64: a slab of few objects fills and empties often, and every time costs a
+ * slow call.  For bigger objects, the fewest pages that waste at most 1/64, else the least
+ * wasteful length.  No length holds more than 256 object slots, so object numbers fit the bitmap.
+ */
 static unsigned slab_pages_for(size_t size)
 {
 	unsigned best = 1;
 	size_t best_waste = SIZE_MAX;
 
-	for (unsigned pages = 1; pages <= SLAB_MAX_PAGES && pages * PAGE_SIZE / size <= 4 * 64; pages++) {
+	for (unsigned pages = 1; pages <= SLAB_FILL_PAGES; pages++)
+		if (objects_in(pages * PAGE_SIZE, size) >= SLAB_FILL_OBJECTS && wastes_little(pages, size))
+			return pages;
+	for (unsigned pages = 1; pages <= SLAB_MAX_PAGES && pages * PAGE_SIZE / size <= SLAB_WORDS * 64; pages++) {
 		size_t bytes = pages * PAGE_SIZE, waste = bytes - objects_in(bytes, size) * size;
-		if (waste * 64 <= bytes)
+		if (wastes_little(pages, size))
 			return pages;
 		if (waste < best_waste) {
 			best = pages;
@@ -979,14 +1074,18 @@ static unsigned slab_pages_for(size_t size)
 	return best;
 }
 
-static void set_geometry(struct slab_class *c, size_t size, unsigned pages, unsigned reserved)
+/* A slab that filled up comes back on the list with a quarter of its objects free: list moves
+ * then cost one slow call per quarter slab of frees, and such slabs waste at most a quarter. */
+static void set_geometry(struct heap *h, struct slab_class *c, size_t size, unsigned pages, unsigned reserved)
 {
+	c->first = none(h);
 	c->size = (uint32_t)size;
 	c->reciprocal = (uint32_t)((UINT64_C(1) << 32) / size + 1);
 	c->pages = (uint16_t)pages;
 	c->capacity = (uint16_t)objects_in(pages * PAGE_SIZE, size);
-	c->reserved = (uint16_t)reserved;
-	c->partial = NULL;
+	c->reserved = (uint8_t)reserved;
+	c->room = (uint8_t)(c->capacity >= 4 ? c->capacity / 2 : 1);
+	c->cursor = 0;
 	c->may_cache = false;
 }
 
@@ -995,28 +1094,26 @@ static enum heap_status slab_init(struct heap *h)
 	struct slab_heap *sh = &h->design.slab;
 	unsigned k = 0;
 
+	*sh = (struct slab_heap){ 0 };
+	memset(sh->none.live, 0xff, sizeof(sh->none.live));
 	for (unsigned i = 0; i < SLAB_CLASS_COUNT; i++)
-		set_geometry(&sh->class[i], class_sizes[i], slab_pages_for(class_sizes[i]), 0);
-	set_geometry(&sh->class[CLASS_HEADER], sizeof(struct slab), 1, 1);
+		set_geometry(h, &sh->class[i], class_sizes[i], slab_pages_for(class_sizes[i]), 0);
+	set_geometry(h, &sh->class[CLASS_HEADER], sizeof(struct slab), 1, 1);
 	sh->class[CLASS_HEADER].may_cache = true;   /* one header page, outside the budget */
-	sh->cachers = 0;
-	sh->cached_pages = 0;
 	for (unsigned g = 0; g < SLAB_SMALL_MAX / SLAB_GRANULE; g++) {
 		while (class_sizes[k] < (g + 1) * SLAB_GRANULE)
 			k++;
 		sh->class_of[g] = (uint8_t)k;
 	}
-	sh->fast_max = h->cfg.debug ? 0 : SLAB_SMALL_MAX;
-	sh->fast_classes = h->cfg.debug ? 0 : SLAB_CLASS_COUNT;
+	h->inline_max = h->cfg.debug || h->cfg.zero_fill ? 0 : SLAB_SMALL_MAX;
 	return HEAP_OK;
 }
 
-/* The pages go with the region (region_destroy); only the lists need forgetting. */
+/* The pages go with the region (region_destroy), spares and slabs alike: the lists, spares and
+ * counters start over. */
 static void slab_destroy(struct heap *h)
 {
-	for (unsigned k = 0; k <= CLASS_HEADER; k++)
-		h->design.slab.class[k].partial = NULL;
-	h->design.slab.cachers = 0;
+	slab_init(h);
 }
 
 const struct heap_ops slab_heap_ops = {

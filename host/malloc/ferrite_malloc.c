@@ -3,11 +3,13 @@
  * LD_PRELOAD.  The heap code is the kernel's own (mm/heap*.c); only the glue is here:
  *   - pages come from a range of address space reserved at first use (host/support/host_pages),
  *     so memory the heap gives back leaves the process;
- *   - one lock around the heap (a spinlock that yields when contended), taken around fork so the
- *     child inherits a heap in one piece;
+ *   - one lock around the heap, taken only once the process has a second thread (glibc's
+ *     __libc_single_threaded says so), and around fork so the child inherits a heap in one piece;
  *   - set up on the first call, whenever that is (before constructors, from the dynamic loader);
  *   - a detected error (double free, invalid free, redzone, use after free) is printed on stderr
  *     and the program aborts, like glibc's "free(): invalid pointer".
+ * malloc and free run the heap's inline paths (heap_alloc_fast, heap_free_fast) under the lock,
+ * and call out of line only when those cannot finish: then the heap is set up if it is not yet.
  * Environment: FERRITE_HEAP=bump|list|fixed|slab (default slab), FERRITE_HEAP_DEBUG=1.
  */
 #define _GNU_SOURCE
@@ -21,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/single_threaded.h>
 #include <unistd.h>
 
 #include "host/support/host_pages.h"
+#include "lib/compiler.h"
 #include "lib/format.h"
 #include "lib/panic.h"
 #include "mm/heap.h"
@@ -36,22 +40,41 @@
 #define RESERVE     (UINT64_C(256) << 30)
 #define RESERVE_MIN (UINT64_C(256) << 20)
 
-static struct heap heap;
+static struct heap heap;   /* all zero until set_up: its inline paths then never succeed */
 static struct host_pages pages;
-static volatile int lock;
+static int lock;
 static bool ready;
+
+/* The lock is taken: spin a while, then yield, until it is free and ours. */
+static NOINLINE void wait_for_lock(void)
+{
+	do {
+		for (int spins = 0; __atomic_load_n(&lock, __ATOMIC_RELAXED) && spins < 100; spins++)
+			__builtin_ia32_pause();
+		if (__atomic_load_n(&lock, __ATOMIC_RELAXED))
+			sched_yield();
+	} while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * True if the caller may go on: the lock is now its own, or the process has only one thread and
+ * there is no one to keep out (the lock's atomic exchange would cost more than the heap's own
+ * work).  glibc clears __libc_single_threaded before a second thread starts, and only a thread
+ * of ours could start one: not while it is in here.  False: the lock is taken, wait for it.
+ */
+static ALWAYS_INLINE bool try_lock(void)
+{
+	return __libc_single_threaded || !__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE);
+}
 
 static void take_lock(void)
 {
-	while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE)) {
-		for (int spins = 0; lock && spins < 100; spins++)
-			__builtin_ia32_pause();
-		if (lock)
-			sched_yield();
-	}
+	if (!try_lock())
+		wait_for_lock();
 }
 
-static void drop_lock(void)
+/* Unconditional: a single-threaded caller did not take the lock, but nobody else holds it. */
+static ALWAYS_INLINE void drop_lock(void)
 {
 	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
@@ -144,12 +167,20 @@ static void set_up(void)
 static void lock_heap(void)
 {
 	take_lock();
-	if (__builtin_expect(!ready, 0))
+	if (unlikely(!ready))
 		set_up();
 }
 
-/* fork: the child gets the heap as it was between two calls, never halfway through one. */
-static void before_fork(void) { lock_heap(); }
+/* fork: the child gets the heap as it was between two calls, never halfway through one.  The
+ * lock is taken even by a single thread, in case the child or parent starts threads later. */
+static void before_fork(void)
+{
+	if (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
+		wait_for_lock();
+	if (!ready)
+		set_up();
+}
+
 static void after_fork(void) { drop_lock(); }
 
 __attribute__((constructor)) static void register_fork_handlers(void)
@@ -157,7 +188,8 @@ __attribute__((constructor)) static void register_fork_handlers(void)
 	pthread_atfork(before_fork, after_fork, after_fork);
 }
 
-static void *allocate(size_t size, size_t align)
+/* Everything heap_alloc_fast does not serve: other sizes and alignments, a heap not yet set up. */
+static NOINLINE void *allocate(size_t size, size_t align)
 {
 	void *p;
 
@@ -169,18 +201,47 @@ static void *allocate(size_t size, size_t align)
 	return p;
 }
 
+static NOINLINE void *out_of_memory(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* malloc and free keep their common case free of calls that need registers saved: a thread that
+ * waits for the lock, and every case the inline paths do not finish, go out of line whole. */
 EXPORT void *malloc(size_t size)
 {
-	return allocate(size, 0);
+	void *p;
+
+	if (unlikely(!try_lock()))
+		return allocate(size, 0);
+	if (unlikely(!heap_alloc_is_fast(&heap, size))) {
+		drop_lock();
+		return allocate(size, 0);
+	}
+	p = heap_alloc_fast(&heap, size);
+	drop_lock();
+	return likely(p != NULL) ? p : out_of_memory();
+}
+
+/* Everything heap_free_fast does not finish (NULL, page runs, errors, a heap not yet set up). */
+static NOINLINE void free_slow(void *ptr)
+{
+	lock_heap();
+	heap_free(&heap, ptr);
+	drop_lock();
 }
 
 EXPORT void free(void *ptr)
 {
-	if (!ptr)
-		return;
-	lock_heap();
-	heap_free(&heap, ptr);
-	drop_lock();
+	if (likely(try_lock())) {
+		if (likely(heap_free_fast(&heap, ptr))) {
+			drop_lock();
+			return;
+		}
+		drop_lock();
+	}
+	free_slow(ptr);
 }
 
 EXPORT void *calloc(size_t n, size_t size)

@@ -1,7 +1,9 @@
 /*
  * The slab design through the public heap API, over host_pages (unmapped pages fault): size
- * classes and their waste, slab reuse and return, alignment, the exact report of every kind of
- * bad pointer, free-list corruption, debug-mode redzones and poison, and a reference model run
+ * classes and their waste, slab reuse and return, the lists' room rule, spare page runs,
+ * alignment, the exact report of every kind of bad pointer, the inline paths (every byte of a
+ * slab tried against the inline free), writes into freed objects (which must change nothing),
+ * damaged records found by heap_check, debug-mode redzones and poison, and a reference model run
  * of 100 000 random operations checking contents, overlap, alignment and heap_check().
  */
 #include <criterion/criterion.h>
@@ -47,7 +49,7 @@ static void record(void *ctx, const struct heap_error *e)
 	snprintf(r->what, sizeof(r->what), "%s", e->what);
 }
 
-static struct rig *rig_new(size_t limit, bool debug)
+static struct rig *rig_of(enum heap_design design, size_t limit, bool debug, bool zero_fill)
 {
 	struct rig *g = calloc(1, sizeof(*g));
 	struct heap_config cfg;
@@ -55,15 +57,21 @@ static struct rig *rig_new(size_t limit, bool debug)
 	cr_assert_not_null(g);
 	cr_assert(host_pages_reserve(&g->hp, limit));
 	cfg = (struct heap_config){
-		.design = HEAP_SLAB,
+		.design = design,
 		.region = { g->hp.base, limit, host_pages_seam(&g->hp) },
 		.debug = debug,
+		.zero_fill = zero_fill,
 		.secret = SECRET,
 		.report = record,
 		.report_ctx = &g->rep,
 	};
 	cr_assert_eq(heap_init(&g->h, &cfg), HEAP_OK);
 	return g;
+}
+
+static struct rig *rig_new(size_t limit, bool debug)
+{
+	return rig_of(HEAP_SLAB, limit, debug, false);
 }
 
 static void rig_delete(struct rig *g)
@@ -91,6 +99,16 @@ static void expect_report(struct rig *g, enum heap_status status, const void *ad
 	             heap_status_message(status));
 	cr_assert_eq(g->rep.last.addr, (uintptr_t)addr, "report names %#lx, expected %p", (unsigned long)g->rep.last.addr, addr);
 	cr_assert_eq(g->rep.last.size_class, class_size, "class %zu, expected %zu", g->rep.last.size_class, class_size);
+	cr_assert_str_eq(g->rep.what, what);
+	g->rep.count = 0;
+}
+
+/* Exactly one report since the last look, of this status and this text. */
+static void expect_finding(struct rig *g, enum heap_status status, const char *what)
+{
+	cr_assert_eq(g->rep.count, 1, "%d reports, expected one (%s)", g->rep.count, what);
+	cr_assert_eq(g->rep.last.status, status, "status %s, expected %s", heap_status_message(g->rep.last.status),
+	             heap_status_message(status));
 	cr_assert_str_eq(g->rep.what, what);
 	g->rep.count = 0;
 }
@@ -267,17 +285,59 @@ Test(slab_life, freed_objects_and_pages_are_reused)
 	rig_delete(g);
 }
 
-Test(slab_life, the_last_freed_object_comes_back_first)
+/* Allocation takes the lowest free object of the slab, whatever the order of the frees. */
+Test(slab_life, the_lowest_free_object_comes_back_first)
 {
 	struct rig *g = rig_new(64 * MIB, false);
-	void *a = xalloc(g, 64, 0), *b = xalloc(g, 64, 0);
+	uint8_t *a = xalloc(g, 64, 0), *b = xalloc(g, 64, 0), *c = xalloc(g, 64, 0);
 
+	cr_assert(b == a + 64 && c == b + 64, "a fresh slab hands out its objects in address order");
+	xfree(g, c);
 	xfree(g, a);
 	cr_assert_eq(xalloc(g, 64, 0), a);
-	xfree(g, b);
+	cr_assert_eq(xalloc(g, 64, 0), c);
 	xfree(g, a);
+	xfree(g, b);
 	cr_assert_eq(xalloc(g, 64, 0), a);
 	cr_assert_eq(xalloc(g, 64, 0), b);
+	cr_assert_eq(xalloc(g, 64, 0), c + 64, "then the first object never handed out");
+	assert_ok(g);
+	rig_delete(g);
+}
+
+/* A slab of 255 objects of 16 bytes spans four bitmap words: the inline alloc looks in one, the
+ * slow path finds the others.  Every free object is used before a new slab is mapped. */
+Test(slab_life, every_free_object_is_used_before_a_new_slab)
+{
+	struct rig *g = rig_new(64 * MIB, false);
+	struct rng rng = rng_seed(5);
+	uint8_t *obj[255];
+	bool freed[255] = { false };
+	size_t maps;
+
+	for (int i = 0; i < 255; i++) {
+		obj[i] = xalloc(g, 16, 0);
+		cr_assert_eq(obj[i], obj[0] + 16 * i, "one slab, in address order");
+	}
+	maps = g->hp.map_calls;
+	for (int n = 0; n < 100;) {
+		size_t i = rng_below(&rng, 255);
+		if (!freed[i]) {
+			xfree(g, obj[i]);
+			freed[i] = true;
+			n++;
+		}
+	}
+	for (int n = 0; n < 100; n++) {
+		uint8_t *p = xalloc(g, 16, 0);
+		size_t i = (size_t)(p - obj[0]) / 16;
+		cr_assert(p >= obj[0] && i < 255 && freed[i], "%p is not an object freed before", (void *)p);
+		freed[i] = false;
+		assert_ok(g);
+	}
+	cr_assert_eq(g->hp.map_calls, maps, "no new slab while the first had room");
+	xalloc(g, 16, 0);
+	cr_assert_eq(g->hp.map_calls, maps + 1, "a new slab once it is full");
 	assert_ok(g);
 	rig_delete(g);
 }
@@ -312,7 +372,7 @@ static void assert_cache_within_budget(struct rig *g)
 	for (size_t k = 0; k < ARRAY_SIZE(classes); k++)
 		held += st.class[k].bytes_held;
 	cr_assert_leq(held, SLAB_CACHE_PAGES * PAGE_SIZE, "%zu bytes of empty slabs kept", held);
-	cr_assert_eq(st.class[ARRAY_SIZE(classes)].bytes_held, 0, "page runs are never kept");
+	cr_assert_eq(st.class[ARRAY_SIZE(classes)].bytes_held, 0, "an empty heap keeps no spare page run");
 }
 
 /* Classes that empty a slab in turn: while they fit the cache budget, nothing is mapped again;
@@ -586,9 +646,35 @@ Test(slab_life, a_full_slab_stays_first_until_it_must_go)
 		assert_ok(g);
 	}
 	obj[4] = xalloc(g, 1024, 0);          /* slab 0 leaves the list, slab 1 comes */
-	xfree(g, obj[1]);                     /* slab 0 goes back on, behind slab 1 */
+	xfree(g, obj[1]);                     /* slab 0 has room, but less than half of it */
 	again = xalloc(g, 1024, 0);
 	cr_assert_neq(again, obj[1], "slab 1 is first");
+	assert_ok(g);
+	rig_delete(g);
+}
+
+/* A slab that filled up and left its list comes back (second) once half of it is free, not at
+ * the first free: frees spread over many full slabs then do not move a slab with every call.
+ * 1024-byte objects: four to a one-page slab. */
+Test(slab_life, a_slab_that_filled_up_comes_back_when_half_of_it_is_free)
+{
+	struct rig *g = rig_new(64 * MIB, false);
+	uint8_t *a[4], *b[4];
+
+	for (int i = 0; i < 4; i++)
+		a[i] = xalloc(g, 1024, 0);          /* slab A, full */
+	b[0] = xalloc(g, 1024, 0);              /* A leaves the list: slab B */
+	xfree(g, a[0]);
+	assert_ok(g);
+	b[1] = xalloc(g, 1024, 0);
+	cr_assert_eq(b[1], b[0] + 1024, "A, one object free, is not on the list");
+	xfree(g, a[2]);                         /* two free: A goes back, behind B */
+	assert_ok(g);
+	b[2] = xalloc(g, 1024, 0);
+	b[3] = xalloc(g, 1024, 0);
+	cr_assert_eq(b[3], b[0] + 3 * 1024, "B, first on the list, is used up first");
+	cr_assert_eq(xalloc(g, 1024, 0), a[0], "then A, lowest object first");
+	cr_assert_eq(xalloc(g, 1024, 0), a[2]);
 	assert_ok(g);
 	rig_delete(g);
 }
@@ -610,152 +696,339 @@ Test(slab_errors, usable_size_and_realloc_of_bad_pointers)
 	rig_delete(g);
 }
 
-/* ---- free-list corruption ------------------------------------------------------------------- */
+/* ---- free objects hold nothing the heap reads ---------------------------------------------- */
 
-static void write_link(struct rig *g, void *slot, uintptr_t target)
-{
-	*(uintptr_t *)slot = heap_encode_link(&g->h, slot, target);
-}
-
-/* a, b and live in a fresh slab of 96-byte objects (after `before` of them), a and b freed in
- * that order: b heads the list and links to a. */
-struct corruption {
-	struct rig *g;
-	void *a, *b, *live, *other;
-};
-
-static struct corruption corruption_rig(int before)
-{
-	struct corruption k = { .g = rig_new(64 * MIB, false) };
-
-	for (int i = 0; i < before; i++)
-		xalloc(k.g, 96, 0);
-	k.other = xalloc(k.g, 200, 0);
-	k.a = xalloc(k.g, 96, 0);
-	k.b = xalloc(k.g, 96, 0);
-	k.live = xalloc(k.g, 96, 0);
-	xfree(k.g, k.a);
-	xfree(k.g, k.b);
-	fill(k.live, 96, 0x5a);
-	return k;
-}
-
-/* After b's link was overwritten: the next alloc reports b, the list is rebuilt from the bitmap,
- * and the heap carries on with nothing lost: a and b come back, then a fresh object. */
-static void expect_repaired(struct corruption *k)
-{
-	void *x = heap_alloc(&k->g->h, 96, 0), *y, *z;
-
-	expect_report(k->g, HEAP_ERR_CORRUPT, k->b, 96, "free list link corrupted");
-	y = heap_alloc(&k->g->h, 96, 0);
-	z = heap_alloc(&k->g->h, 96, 0);
-	cr_assert((x == k->a && y == k->b) || (x == k->b && y == k->a), "the two free objects come back");
-	cr_assert(z != NULL && z != k->a && z != k->b && z != k->live);
-	assert_filled(k->live, 96, 0x5a);
-	assert_ok(k->g);
-	xfree(k->g, x);
-	xfree(k->g, y);
-	xfree(k->g, z);
-	xfree(k->g, k->live);
-	assert_ok(k->g);
-	rig_delete(k->g);
-}
-
-Test(slab_corruption, a_raw_pointer_written_over_a_link)
-{
-	struct corruption k = corruption_rig(1);
-
-	*(uintptr_t *)k.b = (uintptr_t)k.a;   /* plausible, but not encoded */
-	expect_repaired(&k);
-}
-
-Test(slab_corruption, garbage_over_a_link)
-{
-	struct corruption k = corruption_rig(0);
-
-	memset(k.b, 0x41, 8);
-	expect_repaired(&k);
-}
-
-Test(slab_corruption, a_link_to_an_object_in_use)
-{
-	struct corruption k = corruption_rig(0);
-
-	write_link(k.g, k.b, (uintptr_t)k.live);
-	expect_repaired(&k);
-}
-
-Test(slab_corruption, a_link_inside_an_object)
-{
-	struct corruption k = corruption_rig(0);
-
-	write_link(k.g, k.b, (uintptr_t)k.a + 8);
-	expect_repaired(&k);
-}
-
-Test(slab_corruption, a_link_to_another_slab)
-{
-	struct corruption k = corruption_rig(0);
-
-	write_link(k.g, k.b, (uintptr_t)k.other);
-	expect_repaired(&k);
-}
-
-Test(slab_corruption, a_link_outside_the_heap)
-{
-	struct corruption k = corruption_rig(0);
-
-	write_link(k.g, k.b, (uintptr_t)k.g->hp.base);
-	expect_repaired(&k);
-}
-
-Test(slab_corruption, a_link_to_itself)
-{
-	struct corruption k = corruption_rig(0);
-
-	write_link(k.g, k.b, (uintptr_t)k.b);
-	expect_repaired(&k);
-}
-
-Test(slab_corruption, a_link_to_a_slot_never_handed_out)
-{
-	struct corruption k = corruption_rig(0);
-
-	write_link(k.g, k.b, (uintptr_t)k.live + 96);
-	expect_repaired(&k);
-}
-
-/* A link rewritten to say "end of list": the objects behind it are found again from the bitmap
- * once the slab seems to have no free object left. */
-Test(slab_corruption, a_list_cut_short)
+/* What a stray write, or an attacker, might put into freed objects: pointers to a live object,
+ * into it, to another slab, to the region's start, to the object itself, past the slab's last
+ * object handed out; 0 ("end of list"), garbage, and a pointer encoded as a free-list link would
+ * be.  Free objects hold no metadata, so none of it may change what the heap hands out. */
+Test(slab_free_objects, writes_into_freed_objects_change_nothing)
 {
 	struct rig *g = rig_new(64 * MIB, false);
-	void *obj[8], *got[3];
+	uint8_t *other = xalloc(g, 200, 0), *obj[40];
+	bool back[40] = { false };
 
-	for (int i = 0; i < 8; i++)
-		obj[i] = xalloc(g, 3584, 0);     /* one slab, full */
-	for (int i = 0; i < 3; i++)
-		xfree(g, obj[i]);                /* list: 2 -> 1 -> 0 */
-	write_link(g, obj[2], 0);
-	got[0] = xalloc(g, 3584, 0);
-	cr_assert_eq(got[0], obj[2]);
-	cr_assert_eq(g->rep.count, 0, "an end of list is a valid link");
-	got[1] = xalloc(g, 3584, 0);
-	expect_report(g, HEAP_ERR_CORRUPT, obj[0], 3584, "free list lost objects");
-	got[2] = xalloc(g, 3584, 0);
-	cr_assert((got[1] == obj[0] && got[2] == obj[1]) || (got[1] == obj[1] && got[2] == obj[0]));
+	for (unsigned i = 0; i < 40; i++) {
+		obj[i] = xalloc(g, 96, 0);         /* one slab: 42 objects of 96 bytes */
+		fill(obj[i], 96, i);
+	}
+	for (unsigned i = 0; i < 40; i += 2)
+		xfree(g, obj[i]);
+	for (unsigned i = 0; i < 40; i += 2) {
+		uintptr_t *word = (uintptr_t *)obj[i];
+		const uintptr_t lures[] = {
+			(uintptr_t)obj[i + 1], (uintptr_t)obj[i + 1] + 8, (uintptr_t)other, g->hp.base, (uintptr_t)obj[i],
+			(uintptr_t)obj[39] + 96, 0, UINT64_C(0x4141414141414141),
+			heap_encode_link(&g->h, word, (uintptr_t)obj[i + 1]),
+		};
+		for (unsigned k = 0; k < 96 / sizeof(uintptr_t); k++)
+			word[k] = lures[(i + k) % ARRAY_SIZE(lures)];
+	}
+	assert_ok(g);
+	for (unsigned n = 0; n < 20; n++) {
+		uint8_t *p = xalloc(g, 96, 0);
+		unsigned i = (unsigned)((p - obj[0]) / 96);
+		cr_assert(p >= obj[0] && i < 40 && p == obj[i] && i % 2 == 0 && !back[i],
+		          "allocation %u gave %p, not a freed object", n, (void *)p);
+		back[i] = true;
+	}
+	cr_assert_eq(xalloc(g, 96, 0), obj[39] + 96, "then the slab's next object never handed out");
+	for (unsigned i = 1; i < 40; i += 2)
+		assert_filled(obj[i], 96, i);
+	cr_assert_eq(g->rep.count, 0, "nothing to report: nothing was damaged");
 	assert_ok(g);
 	rig_delete(g);
 }
 
-Test(slab_corruption, heap_check_finds_a_bad_link_before_it_is_used)
-{
-	struct corruption k = corruption_rig(0);
+/* ---- records: the metadata, out of band, checked by heap_check ------------------------------ */
 
-	*(uintptr_t *)k.a ^= 0x100;
-	cr_assert_eq(heap_check(&k.g->h), HEAP_ERR_CORRUPT);
-	expect_report(k.g, HEAP_ERR_CORRUPT, k.a, 96, "free list link corrupted");
-	rig_delete(k.g);
+static struct slab *record_of(struct rig *g, const void *p)
+{
+	struct slab *s = (struct slab *)region_page_owner(&g->h.region, (uintptr_t)p);
+
+	cr_assert_not_null(s, "%p has no record", p);
+	return s;
+}
+
+/* Writes `damage` over `bytes` bytes of a record: heap_check must report it, as `what`, and be
+ * content again once the bytes are put back. */
+static void expect_damage_found(struct rig *g, void *field, size_t bytes, const void *damage, const char *what)
+{
+	uint8_t saved[16];
+
+	cr_assert_leq(bytes, sizeof(saved));
+	memcpy(saved, field, bytes);
+	memcpy(field, damage, bytes);
+	cr_assert_eq(heap_check(&g->h), HEAP_ERR_CORRUPT, "%s: heap_check saw nothing", what);
+	expect_finding(g, HEAP_ERR_CORRUPT, what);
+	memcpy(field, saved, bytes);
+	assert_ok(g);
+}
+
+Test(slab_records, heap_check_finds_a_damaged_record)
+{
+	struct rig *g = rig_new(64 * MIB, false);
+	uint8_t *p = xalloc(g, 48, 0), *q = xalloc(g, 48, 0), *big = xalloc(g, 9000, 0), *gone = xalloc(g, 5000, 0);
+	struct slab *s = record_of(g, p), *run = record_of(g, big), *spare = record_of(g, gone);
+	uint64_t bitmap = s->live[0] | 4;                    /* object 2, never handed out, in use */
+	uint8_t count = (uint8_t)(s->in_use + 1), watch = (uint8_t)(s->watch + 1);
+	uint32_t no_reciprocal = 0;
+	uintptr_t start = s->start + 48;
+	struct slab *loop = s;
+	size_t pages = 9, size = 5000, spare_bytes;
+
+	cr_assert_eq(record_of(g, q), s);
+	expect_damage_found(g, &s->live[0], sizeof(bitmap), &bitmap, "slab count disagrees with its bitmap");
+	expect_damage_found(g, &s->in_use, sizeof(count), &count, "slab counts out of range");
+	expect_damage_found(g, &s->watch, sizeof(watch), &watch, "slab record damaged");
+	expect_damage_found(g, &s->reciprocal, sizeof(no_reciprocal), &no_reciprocal, "slab record damaged");
+	expect_damage_found(g, &s->start, sizeof(start), &start, "record does not describe its pages");
+	expect_damage_found(g, &s->next, sizeof(loop), &loop, "partial list damaged");
+	expect_damage_found(g, &run->large.pages, sizeof(pages), &pages, "page run record damaged");
+	xfree(g, gone);                                      /* a spare now: size 0, not in use */
+	cr_assert_eq(record_of(g, gone), spare);
+	expect_damage_found(g, &spare->large.size, sizeof(size), &size, "page run record damaged");
+	spare_bytes = g->h.design.slab.spare_bytes + PAGE_SIZE;
+	expect_damage_found(g, &g->h.design.slab.spare_bytes, sizeof(spare_bytes), &spare_bytes, "spare runs out of step");
+	xfree(g, p);
+	xfree(g, q);
+	xfree(g, big);
+	assert_ok(g);
+	rig_delete(g);
+}
+
+/* ---- the inline paths ----------------------------------------------------------------------- */
+
+/* Every byte of a slab of each class but the two live objects' starts is refused by the inline
+ * free, which changes nothing: interior pointers, slots never handed out, the tail past the last
+ * object.  So are page runs, header pages, the descriptors, NULL and foreign memory. */
+Test(slab_inline, the_inline_free_takes_exactly_the_live_object_starts, .timeout = 60)
+{
+	struct rig *g = rig_new(64 * MIB, false);
+	uint8_t *run = xalloc(g, 20000, 0), local = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(classes); k++) {
+		size_t size = classes[k];
+		uint8_t *p = xalloc(g, size, 0), *q = xalloc(g, size, 0);
+		struct heap_stats st;
+		struct snapshot before;
+
+		heap_stats(&g->h, &st);
+		cr_assert(is_aligned((uintptr_t)p, PAGE_SIZE) && q == p + size, "class %zu: a fresh slab", size);
+		take_snapshot(g, &before);
+		for (size_t off = 0; off < st.class[k].bytes_held; off++)
+			if (off != 0 && off != size)
+				cr_assert(!heap_free_fast(&g->h, p + off), "class %zu: +%zu taken", size, off);
+		assert_unchanged(g, &before);
+		cr_assert(heap_free_fast(&g->h, q) && heap_free_fast(&g->h, p), "class %zu: live objects refused", size);
+		cr_assert(!heap_free_fast(&g->h, p), "class %zu: a double free taken", size);
+		assert_ok(g);
+	}
+	for (size_t off = 0; off < 5 * PAGE_SIZE; off += 16)
+		cr_assert(!heap_free_fast(&g->h, run + off), "page run +%zu taken", off);
+	cr_assert(!heap_free_fast(&g->h, (void *)record_of(g, run)), "a record taken");
+	cr_assert(!heap_free_fast(&g->h, (void *)g->hp.base), "a descriptor taken");
+	cr_assert(!heap_free_fast(&g->h, NULL) && !heap_free_fast(&g->h, &local));
+	xfree(g, run);
+	cr_assert_eq(g->rep.count, 0);
+	assert_ok(g);
+	rig_delete(g);
+}
+
+Test(slab_inline, which_heaps_and_sizes_the_inline_alloc_serves)
+{
+	static struct heap nothing;   /* all zero: not initialized */
+	struct rig *plain = rig_new(64 * MIB, false), *debug = rig_new(64 * MIB, true);
+	struct rig *zeroing = rig_of(HEAP_SLAB, 64 * MIB, false, true), *list = rig_of(HEAP_LIST, 64 * MIB, false, false);
+	const size_t sizes[] = { 0, 1, 16, 17, 3584, 3585, 1 << 20, SIZE_MAX };
+	void *p;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		bool small = sizes[i] >= 1 && sizes[i] <= 3584;
+		cr_assert_eq(heap_alloc_is_fast(&plain->h, sizes[i]), small, "size %zu", sizes[i]);
+		cr_assert(!heap_alloc_is_fast(&debug->h, sizes[i]) && !heap_alloc_is_fast(&zeroing->h, sizes[i]) &&
+		          !heap_alloc_is_fast(&list->h, sizes[i]) && !heap_alloc_is_fast(&nothing, sizes[i]));
+	}
+	p = xalloc(list, 64, 0);
+	cr_assert(!heap_free_fast(&list->h, p), "a list heap's object");
+	xfree(list, p);
+	p = xalloc(debug, 64, 0);
+	cr_assert(!heap_free_fast(&debug->h, p), "debug mode frees the slow way, to check the redzone");
+	xfree(debug, p);
+	cr_assert(!heap_free_fast(&nothing, p) && !heap_free_fast(&nothing, NULL));
+	p = heap_alloc_fast(&plain->h, 40);
+	cr_assert_not_null(p);
+	cr_assert_eq(heap_usable_size(&plain->h, p), 48);
+	xfree(plain, p);
+	for (struct rig **g = (struct rig *[]){ plain, debug, zeroing, list, NULL }; *g; g++) {
+		assert_ok(*g);
+		rig_delete(*g);
+	}
+}
+
+/* A zero-filling heap (the kernel's) goes the out-of-line way, and zeroes what it reuses. */
+Test(slab_inline, a_zero_filling_heap_hands_out_zeroed_objects)
+{
+	struct rig *g = rig_of(HEAP_SLAB, 64 * MIB, false, true);
+	uint8_t *p[64];
+
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 64; i++) {
+			p[i] = xalloc(g, 1 + (size_t)i * 37, 0);
+			for (size_t b = 0; b < 1 + (size_t)i * 37; b++)
+				cr_assert_eq(p[i][b], 0, "round %d, object %d, byte %zu", round, i, b);
+			memset(p[i], 0xa5, 1 + (size_t)i * 37);
+		}
+		for (int i = 0; i < 64; i++)
+			xfree(g, p[i]);
+	}
+	assert_ok(g);
+	rig_delete(g);
+}
+
+/* ---- spare page runs ------------------------------------------------------------------------ */
+
+static size_t page_run_bytes(struct rig *g, size_t *objects)
+{
+	struct heap_stats st;
+
+	heap_stats(&g->h, &st);
+	*objects = st.class[ARRAY_SIZE(classes)].objects_in_use;
+	return st.class[ARRAY_SIZE(classes)].bytes_held;
+}
+
+/* A freed run is kept mapped, with its record, for the next run of its length: a second free of
+ * it is then an exact double free. */
+Test(slab_spares, a_freed_page_run_is_kept_for_the_next_of_its_length)
+{
+	struct rig *g = rig_new(64 * MIB, false);
+	uint8_t *keep = xalloc(g, 64 * KIB, 0), *a = xalloc(g, 10000, 0), *b;
+	size_t maps = g->hp.map_calls, unmaps = g->hp.unmap_calls, objects, mapped_empty;
+
+	xfree(g, a);
+	cr_assert_eq(g->hp.unmap_calls, unmaps, "kept: 3 pages, within half of the 16 in use");
+	cr_assert_eq(page_run_bytes(g, &objects), 19 * PAGE_SIZE);
+	cr_assert_eq(objects, 1);
+	expect_refused(g, a, HEAP_ERR_DOUBLE_FREE, 3 * PAGE_SIZE, "double free");
+	expect_refused(g, a + 16, HEAP_ERR_INVALID_FREE, 3 * PAGE_SIZE, "inside a page run, not at its start");
+	cr_assert_null(heap_realloc(&g->h, a, 100));
+	expect_report(g, HEAP_ERR_DOUBLE_FREE, a, 3 * PAGE_SIZE, "double free");
+	b = xalloc(g, 9000, 0);
+	cr_assert_eq(b, a, "the spare of the same length");
+	cr_assert_eq(g->hp.map_calls, maps, "and nothing mapped");
+	b[8999] = 1;
+	b = xalloc(g, 5000, 0);
+	cr_assert_eq(g->hp.map_calls, maps + 1, "no spare of two pages");
+	xfree(g, b);
+	xfree(g, a);
+	xfree(g, keep);
+	cr_assert_eq(page_run_bytes(g, &objects), 0, "no run in use: no spare");
+	mapped_empty = g->hp.mapped;
+	cr_assert_leq(mapped_empty, 2 * PAGE_SIZE, "the cached header page and its descriptors");
+	assert_ok(g);
+	rig_delete(g);
+}
+
+/* Only page runs here (and records): the spares may add up to half of the runs in use. */
+Test(slab_spares, spares_stay_within_half_of_the_runs_in_use)
+{
+	struct rig *g = rig_new(256 * MIB, false);
+	struct rng rng = rng_seed(77);
+	uint8_t *held[64] = { NULL };
+	size_t sizes[64] = { 0 };
+
+	for (int op = 0; op < 20000; op++) {
+		size_t i = rng_below(&rng, 64), in_use = 0, objects, held_bytes;
+		if (held[i] != NULL) {
+			cr_assert_eq(held[i][0], (uint8_t)i);
+			cr_assert_eq(held[i][sizes[i] - 1], (uint8_t)i);
+			xfree(g, held[i]);
+			held[i] = NULL;
+		} else {
+			sizes[i] = 3585 + rng_below(&rng, rng_one_in(&rng, 8) ? 400 * KIB : 60 * KIB);
+			held[i] = xalloc(g, sizes[i], 0);
+			held[i][0] = held[i][sizes[i] - 1] = (uint8_t)i;
+		}
+		for (size_t k = 0; k < 64; k++)
+			in_use += held[k] ? (sizes[k] + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE : 0;
+		held_bytes = page_run_bytes(g, &objects);
+		cr_assert_leq(held_bytes - in_use, in_use / 2, "%zu bytes of spares for %zu in use", held_bytes - in_use,
+		              in_use);
+		if (op % 100 == 0)
+			assert_ok(g);
+	}
+	for (size_t k = 0; k < 64; k++)
+		if (held[k])
+			xfree(g, held[k]);
+	assert_ok(g);
+	assert_cache_within_budget(g);
+	rig_delete(g);
+}
+
+/* When the page source runs out, the spares go back to it before an allocation fails. */
+Test(slab_spares, running_out_gives_the_spares_back_first)
+{
+	struct rig *g = rig_new(64 * MIB, false);
+	uint8_t *keep = xalloc(g, 64 * KIB, 0), *a = xalloc(g, 12 * KIB, 0), *b;
+	size_t objects;
+
+	xfree(g, a);
+	cr_assert_eq(page_run_bytes(g, &objects), 19 * PAGE_SIZE, "a spare of three pages");
+	g->hp.budget = g->hp.mapped + 2 * PAGE_SIZE;
+	b = xalloc(g, 20 * KIB, 0);   /* five pages: two from the budget, three the spare gave back */
+	cr_assert_eq(page_run_bytes(g, &objects), 21 * PAGE_SIZE);
+	cr_assert_eq(objects, 2, "no spare left");
+	cr_assert_null(heap_alloc(&g->h, 20 * KIB, 0), "and nothing more");
+	cr_assert_eq(g->rep.count, 0);
+	xfree(g, b);
+	xfree(g, keep);
+	assert_ok(g);
+	rig_delete(g);
+}
+
+/* An emptied slab is a spare too: the next slab of its length, of any class, takes its pages and
+ * its record.  (The run of 64 KiB kept alive makes the budget.) */
+Test(slab_spares, an_emptied_slab_is_kept_for_the_next_slab_of_its_length)
+{
+	struct rig *g = rig_new(64 * MIB, false);
+	uint8_t *keep = xalloc(g, 64 * KIB, 0), *a[72], *b;
+	size_t maps, unmaps, objects;
+
+	for (int i = 0; i < 72; i++)
+		a[i] = xalloc(g, 200, 0);           /* two slabs of 224-byte objects, two pages each */
+	maps = g->hp.map_calls;
+	unmaps = g->hp.unmap_calls;
+	for (int i = 0; i < 36; i++)
+		xfree(g, a[i]);                     /* the first slab empties behind the second */
+	cr_assert_eq(g->hp.unmap_calls, unmaps, "kept as a spare");
+	cr_assert_eq(page_run_bytes(g, &objects), 18 * PAGE_SIZE, "the spare counts with the page runs");
+	expect_refused(g, a[0], HEAP_ERR_DOUBLE_FREE, 2 * PAGE_SIZE, "double free");
+	expect_refused(g, a[1], HEAP_ERR_INVALID_FREE, 2 * PAGE_SIZE, "inside a page run, not at its start");
+	b = xalloc(g, 250, 0);                  /* 256-byte objects: slabs of two pages */
+	cr_assert_eq(b, a[0], "the new slab is the spare");
+	cr_assert_eq(g->hp.map_calls, maps, "nothing mapped");
+	xfree(g, b);
+	for (int i = 36; i < 72; i++)
+		xfree(g, a[i]);
+	xfree(g, keep);
+	assert_ok(g);
+	assert_cache_within_budget(g);
+	rig_delete(g);
+}
+
+Test(slab_spares, debug_mode_keeps_none)
+{
+	struct rig *g = rig_new(64 * MIB, true);
+	uint8_t *keep = xalloc(g, 64 * KIB, 0), *a = xalloc(g, 10000, 0);
+	size_t unmaps = g->hp.unmap_calls, objects;
+
+	xfree(g, a);
+	cr_assert_eq(g->hp.unmap_calls, unmaps + 1, "unmapped at once: a use after free faults");
+	cr_assert_eq(page_run_bytes(g, &objects), 17 * PAGE_SIZE, "64 KiB and a page of redzone");
+	expect_refused(g, a, HEAP_ERR_INVALID_FREE, 0, "not a heap object");
+	xfree(g, keep);
+	assert_ok(g);
+	rig_delete(g);
 }
 
 /* ---- debug mode ----------------------------------------------------------------------------- */
