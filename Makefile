@@ -166,6 +166,9 @@ ALL_OBJS := $(KERNEL_OBJS) $(PIC_OBJS) $(HOST_LIB_OBJS) $(SAN_LIB_OBJS) \
 # Benchmarks.  Host binaries over the portable core, one per bench/bench_*.c; bench/run.py builds
 # them (gcc and clang), runs them and writes $(BUILD)/bench/results.{md,csv} and plots.
 # Their objects are their own: DWARF 4, because valgrind 3.19 cannot read clang 14's DWARF 5.
+# bench_heap is the exception: a plain malloc program that bench/heap.py runs against each
+# allocator (libferrite_malloc.so and others, through LD_PRELOAD), so it links the harness only.
+# The kernel's benchmarks (bench/kernel.py) boot the kernel with kbench in QEMU.
 
 BENCH_CFLAGS   := $(HOST_CFLAGS) -gdwarf-4
 BENCH_MAINS    := $(sort $(wildcard bench/bench_*.c))
@@ -173,6 +176,9 @@ BENCH_SUPPORT  := bench/harness.c bench/naive_frames.c mm/frame.c mm/memmap.c mm
                   host/support/simmem.c host/support/panic.c
 BENCH_LIB_OBJS := $(patsubst %,$(BUILD)/bench/obj/%.o,$(BENCH_SUPPORT))
 BENCH_BINS     := $(patsubst bench/%.c,$(BUILD)/bench/bin/%,$(BENCH_MAINS))
+HEAP_BENCH     := $(BUILD)/bench/bin/bench_heap
+HEAP_BENCH_OBJS := $(patsubst %,$(BUILD)/bench/obj/%.o,bench/bench_heap.c bench/harness.c mm/memmap.c lib/parse.c \
+                   host/support/panic.c)
 
 .PHONY: bench-bins
 bench-bins: $(BENCH_BINS)
@@ -181,7 +187,11 @@ $(BUILD)/bench/obj/%.c.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
-$(BENCH_BINS): $(BUILD)/bench/bin/%: $(BUILD)/bench/obj/bench/%.c.o $(BENCH_LIB_OBJS)
+$(filter-out $(HEAP_BENCH),$(BENCH_BINS)): $(BUILD)/bench/bin/%: $(BUILD)/bench/obj/bench/%.c.o $(BENCH_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^
+
+$(HEAP_BENCH): $(HEAP_BENCH_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $^
 

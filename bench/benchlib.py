@@ -14,7 +14,8 @@ Vocabulary:
               its median, so a slow moment of the machine hits both sides of a ratio alike
 
 A module that adds groups (bench/host_mm.py is one) defines `groups(env) -> list[Group]`; it may
-build what it needs first with env.make().  run.py lists the modules.
+build what it needs first with env.make().  run.py lists the modules.  bench/heap.py runs one
+program against many allocators; bench/kernel.py reads a kernel's serial log.
 """
 import csv
 import dataclasses
@@ -55,6 +56,9 @@ class Target:
     metric: str
     limit: float                     # the value must be at most this
     text: str                        # how the table shows it: "<= 30 instr"
+    contestant: Optional[str] = None # None: every contestant of the benchmark is judged
+    versus: Optional[str] = None     # a contestant: the limit is on the ratio to its value,
+                                     # taken round by round ("<= 0.9x mimalloc")
 
 
 @dataclasses.dataclass
@@ -74,7 +78,9 @@ class Group:
     cases: list
     targets: list = dataclasses.field(default_factory=list)
     plot: Optional[Plot] = None
-    notes: list = dataclasses.field(default_factory=list)  # Markdown lines after the table
+    notes: list = dataclasses.field(default_factory=list)  # Markdown lines after the table, or
+                                     # functions of the Results that return them (a comparison
+                                     # with groups that ran before)
     compare: Optional[list] = None   # metrics compared with a peer (None: all); not exact properties
 
 
@@ -152,27 +158,77 @@ CALLGRIND_LABEL = re.compile(r"^desc: Trigger: Client Request: measure ops=(\d+)
 CALLGRIND_TOTALS = re.compile(r"^totals: (\d+)", re.M)
 
 
-def run_callgrind(cmd, functions, timeout=900):
-    """The instructions per operation of the measured section of `cmd` (see bench/harness.h),
-    counting only what runs inside `functions` and their callees.  The functions must not call
-    each other: callgrind toggles collection on entering each, so a nested one would switch it off."""
+@dataclasses.dataclass
+class CallgrindRun:
+    """What one run under callgrind measured in its bracketed section."""
+    ops: int
+    instructions: int
+    by_object: dict                  # shared object or executable -> instructions executed in it
+    stdout: str                      # the program's own output
+
+    def sample(self):
+        return Sample("instructions", "instr/op", self.instructions / self.ops)
+
+
+def callgrind_measure(cmd, functions, timeout=900, env=None, options=()):
+    """Runs `cmd` under callgrind and counts the instructions of its measured section (see
+    bench/harness.h) that run inside `functions` and their callees.  The functions must not call
+    each other: callgrind toggles collection on entering each, so a nested one would switch it off.
+    `options` are more valgrind options; `env` the environment (LD_PRELOAD reaches the program)."""
     with tempfile.TemporaryDirectory(prefix="ferrite-callgrind-") as tmp:
         out = os.path.join(tmp, "callgrind.out")
-        run_process(["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={out}",
-                     "--collect-atstart=no", *[f"--toggle-collect={f}" for f in functions], *cmd], timeout)
-        dumps = []
+        stdout = run_process(["valgrind", "--tool=callgrind", "--quiet", f"--callgrind-out-file={out}",
+                              "--collect-atstart=no", *[f"--toggle-collect={f}" for f in functions], *options,
+                              *cmd], timeout, env)
+        runs = []
         for name in sorted(os.listdir(tmp)):
             with open(os.path.join(tmp, name)) as f:
                 text = f.read()
             label = CALLGRIND_LABEL.search(text)
             if label:
-                dumps.append((int(label.group(1)), int(CALLGRIND_TOTALS.search(text).group(1))))
-    if len(dumps) != 1:
-        raise BenchError(f"{' '.join(cmd)}: expected one measured section under callgrind, found {len(dumps)}")
-    ops, instructions = dumps[0]
-    if instructions == 0:
+                runs.append(CallgrindRun(int(label.group(1)), int(CALLGRIND_TOTALS.search(text).group(1)),
+                                         instructions_by_object(text), stdout))
+    if len(runs) != 1:
+        raise BenchError(f"{' '.join(cmd)}: expected one measured section under callgrind, found {len(runs)}")
+    if runs[0].instructions == 0:
         raise BenchError(f"{' '.join(cmd)}: no instruction inside {', '.join(functions)}: wrong function names?")
-    return [Sample("instructions", "instr/op", instructions / ops)]
+    return runs[0]
+
+
+def run_callgrind(cmd, functions, timeout=900):
+    """The instructions per operation of the measured section of `cmd`, inside `functions`."""
+    return [callgrind_measure(cmd, functions, timeout).sample()]
+
+
+CALLGRIND_NAMED = re.compile(r"^\((\d+)\)(?: (.*))?$")
+
+
+def instructions_by_object(text):
+    """The instructions of a callgrind dump, by the object they ran in (self cost: a call's
+    inclusive cost, the line after "calls=", belongs to the callee's object and is skipped)."""
+    names = {}
+    totals = {}
+    current = "?"
+    after_call = False
+    for line in text.split("\n"):
+        if line.startswith(("ob=", "cob=")):
+            # Compressed names: "(id) name" where the object first appears (as a caller or a
+            # callee), "(id)" after.
+            field = line.partition("=")[2]
+            m = CALLGRIND_NAMED.match(field)
+            if m and m.group(2):
+                names[m.group(1)] = m.group(2)
+            if line.startswith("ob="):
+                current = names.get(m.group(1), "?") if m else field
+        elif line.startswith("calls="):
+            after_call = True
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            if not after_call:
+                fields = line.split()
+                if len(fields) >= 2:
+                    totals[current] = totals.get(current, 0) + int(fields[1])
+            after_call = False
+    return totals
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,21 +293,51 @@ class Results:
         return sorted(mine, key=lambda s: benchmarks.index(s.benchmark))
 
     def ratio(self, group, series):
+        """The series against its peer, if the group compares that metric."""
         if series.peer is None or (group.compare is not None and series.metric not in group.compare):
             return None
-        peer = self.series.get((series.group, series.benchmark, series.peer, series.metric))
+        return self.ratio_to(series, series.peer)
+
+    def ratio_to(self, series, contestant):
+        """The series divided by `contestant`'s values of the same benchmark and metric, round by
+        round; None if that contestant has none."""
+        peer = self.series.get((series.group, series.benchmark, contestant, series.metric))
         if peer is None:
             return None
         rounds = sorted(set(series.values) & set(peer.values))
         values = [series.values[r] / peer.values[r] for r in rounds if peer.values[r] != 0]
         return Ratio(series, peer, values) if values else None
 
+    def find(self, group, benchmark, contestant, metric):
+        """The series of (group, benchmark, contestant, metric), or None; `benchmark` may end in
+        "*" to match any benchmark that starts with what is before it."""
+        for (g, b, c, m), series in self.series.items():
+            if (g, c, m) == (group, contestant, metric) and (
+                    b == benchmark or (benchmark.endswith("*") and b.startswith(benchmark[:-1]))):
+                return series
+        return None
+
 
 def target_for(group, series):
     for t in group.targets:
-        if t.benchmark == series.benchmark and t.metric == series.metric:
+        if (t.benchmark, t.metric) == (series.benchmark, series.metric) and t.contestant in (None, series.contestant):
             return t
     return None
+
+
+def judged_value(results, target, series):
+    """What `target` judges of `series`: its median, or its median ratio to `target.versus`
+    (None when that contestant did not run)."""
+    if target.versus is None:
+        return series.median
+    ratio = results.ratio_to(series, target.versus)
+    return ratio.median if ratio else None
+
+
+def judged_text(target, series, value):
+    if target.versus is None:
+        return f"{fmt(value, series.unit)} {series.unit}"
+    return f"{value:.2f}x {target.versus}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,6 +361,8 @@ def fmt(value, unit=""):
 
 def verdict(target, value):
     """'met' or 'MISSED (2.1x)' for a value against a target."""
+    if value is None:
+        return f"not measured ({target.versus} did not run)"
     if value <= target.limit:
         return "met"
     return f"MISSED ({value / target.limit:.1f}x)"
@@ -288,24 +376,24 @@ def group_table(group, results):
         if len(s.values) > 1:
             spread = f"{fmt(s.low, s.unit)} - {fmt(s.high, s.unit)}"
         else:
-            spread = "exact" if s.metric == "instructions" else "-"
+            spread = "exact" if s.metric.startswith("instructions") else "-"
         ratio = results.ratio(group, s)
         vs = f"{ratio.median:.2f}x {ratio.peer.contestant}" if ratio else ""
         target = target_for(group, s)
-        goal = f"{target.text}: {verdict(target, s.median)}" if target else ""
+        goal = f"{target.text}: {verdict(target, judged_value(results, target, s))}" if target else ""
         rows.append(f"| {s.benchmark} | {s.contestant} | {s.metric} | {fmt(s.median, s.unit)} {s.unit} | "
                     f"{spread} | {len(s.values)} | {vs} | {goal} |")
     return "\n".join(rows)
 
 
 def target_rows(groups, results):
-    """(target, series) for every measured series that has a target."""
+    """(target, series, judged value) for every measured series that has a target."""
     rows = []
     for group in groups:
         for s in results.of_group(group):
             t = target_for(group, s)
             if t:
-                rows.append((t, s))
+                rows.append((t, s, judged_value(results, t, s)))
     return rows
 
 
@@ -316,14 +404,14 @@ def targets_section(groups, results):
     lines = ["## Targets", "",
              "| benchmark | contestant | metric | target | median | verdict |",
              "| --- | --- | --- | --- | ---: | --- |"]
-    for t, s in rows:
-        lines.append(f"| {s.benchmark} | {s.contestant} | {s.metric} | {t.text} | {fmt(s.median, s.unit)} {s.unit} "
-                     f"| {verdict(t, s.median)} |")
-    missed = [(s.median / t.limit, t, s) for t, s in rows if s.median > t.limit]
+    for t, s, value in rows:
+        shown = judged_text(t, s, value) if value is not None else "-"
+        lines.append(f"| {s.benchmark} | {s.contestant} | {s.metric} | {t.text} | {shown} | {verdict(t, value)} |")
+    missed = [(value / t.limit, t, s, value) for t, s, value in rows if value is not None and value > t.limit]
     lines.append("")
     if missed:
-        gap, t, s = max(missed, key=lambda m: m[0])
-        lines.append(f"Biggest gap: **{s.benchmark}, {s.metric}** ({s.contestant}): {fmt(s.median, s.unit)} {s.unit} "
+        gap, t, s, value = max(missed, key=lambda m: m[0])
+        lines.append(f"Biggest gap: **{s.benchmark}, {s.metric}** ({s.contestant}): {judged_text(t, s, value)} "
                      f"against {t.text}, {gap:.1f}x over.")
     else:
         lines.append("Every target is met.")
@@ -337,9 +425,12 @@ def write_csv(path, groups, results):
         for group in groups:
             for s in results.of_group(group):
                 w.writerow([s.group, s.benchmark, s.contestant, s.metric, s.unit,
-                            f"{s.median:.6g}", f"{s.low:.6g}", f"{s.high:.6g}", len(s.values)])
-                ratio = results.ratio(group, s)
-                if ratio:
+                            f"{s.median:.10g}", f"{s.low:.10g}", f"{s.high:.10g}", len(s.values)])
+                ratios = [results.ratio(group, s)]
+                target = target_for(group, s)
+                if target and target.versus and target.versus != s.peer:   # a target's own ratio
+                    ratios.append(results.ratio_to(s, target.versus))
+                for ratio in filter(None, ratios):
                     w.writerow([s.group, s.benchmark, s.contestant, f"{s.metric} / {ratio.peer.contestant}", "ratio",
                                 f"{ratio.median:.6g}", f"{min(ratio.values):.6g}", f"{max(ratio.values):.6g}",
                                 len(ratio.values)])
@@ -391,8 +482,9 @@ def plot_group(group, results, out_dir):
 
 
 def target_lines(group, metric, series):
-    """A dashed line at each target of the panel's metric, the y range stretched to show it."""
-    targets = [t for t in group.targets if t.metric == metric]
+    """A dashed line at each target of the panel's metric, the y range stretched to show it.
+    A target on a ratio to another contestant has no line: it is not on this axis."""
+    targets = [t for t in group.targets if t.metric == metric and t.versus is None]
     if not targets:
         return ["set yrange [*:*]" if group.plot.logy else "set yrange [0:*]"]
     top = max(max(s.high for s in series), max(t.limit for t in targets)) * 1.3
@@ -403,6 +495,8 @@ def target_lines(group, metric, series):
         text = f"target {mine[0].text}"
         if {t.benchmark for t in mine} != shown:
             text += f" ({', '.join(t.benchmark for t in mine)})"
+        if mine[0].contestant:
+            text += f", {mine[0].contestant}"
         y = f"first {limit:.6g}"
         lines += [f"set arrow from graph 0, {y} to graph 1, {y} nohead dt 2 lw 2 lc rgb 'red'",
                   f"set label {gp_quote(text)} at graph 0.99, {y} right offset 0,0.7 tc rgb 'red'"]
