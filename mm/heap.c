@@ -41,15 +41,17 @@ void *heap_alloc(struct heap *h, size_t size, size_t align)
 {
 	void *p;
 
-	if (align == 0 && heap_alloc_is_fast(h, size))
-		return heap_alloc_fast(h, size);
-	if (align == 0)
-		align = HEAP_MIN_ALIGN;
-	if ((align & (align - 1)) != 0 || align > HEAP_MAX_ALIGN || size > HEAP_SIZE_MAX)
-		return NULL;
-	if (align < HEAP_MIN_ALIGN)
-		align = HEAP_MIN_ALIGN;
-	p = h->ops->alloc(h, size ? size : 1, align);
+	if (align == 0 && heap_alloc_is_fast(h, size)) {
+		p = heap_alloc_fast(h, size);
+	} else {
+		if (align == 0)
+			align = HEAP_MIN_ALIGN;
+		if ((align & (align - 1)) != 0 || align > HEAP_MAX_ALIGN || size > HEAP_SIZE_MAX)
+			return NULL;
+		if (align < HEAP_MIN_ALIGN)
+			align = HEAP_MIN_ALIGN;
+		p = h->ops->alloc(h, size ? size : 1, align);
+	}
 	if (p && h->cfg.zero_fill)
 		memset(p, 0, size);
 	return p;

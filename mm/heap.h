@@ -123,8 +123,7 @@ struct heap_ops {
 
 struct heap {
 	size_t inline_max;      /* heap_alloc_fast serves sizes 1 .. inline_max: a slab heap's small
-	                         * sizes; 0 (none) in debug mode, for zero-filling heaps and for the
-	                         * other designs */
+	                         * sizes; 0 (none) in debug mode and for the other designs */
 	const struct heap_ops *ops;
 	struct heap_config cfg;
 	struct heap_region region;
@@ -161,8 +160,8 @@ enum heap_status heap_free(struct heap *h, void *ptr);
  * heap_free take them first themselves.
  *
  * heap_alloc_is_fast says whether heap_alloc_fast serves a size on h: the small sizes of a slab
- * heap outside debug mode that does not zero-fill (inline_max).  heap_alloc_fast is then all of
- * heap_alloc(h, size, 0): NULL means out of memory.  heap_free_fast either frees a live object
+ * heap outside debug mode (inline_max).  heap_alloc_fast is then all of heap_alloc(h, size, 0)
+ * but the zero fill: NULL means out of memory.  heap_free_fast either frees a live object
  * of a slab (calling out of line only when its slab changes place) and returns true, or returns
  * false and changes nothing: heap_free decides, and reports what is wrong.  A heap that is all
  * zero bytes, not yet initialized, gets nothing done by either.

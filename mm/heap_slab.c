@@ -1105,7 +1105,7 @@ static enum heap_status slab_init(struct heap *h)
 			k++;
 		sh->class_of[g] = (uint8_t)k;
 	}
-	h->inline_max = h->cfg.debug || h->cfg.zero_fill ? 0 : SLAB_SMALL_MAX;
+	h->inline_max = h->cfg.debug ? 0 : SLAB_SMALL_MAX;
 	return HEAP_OK;
 }
 
