@@ -1,10 +1,42 @@
-/* Monitor commands for the kernel heap: statistics, and kmalloc/kfree by hand. */
+/*
+ * Monitor commands for the kernel heap: statistics, and kmalloc/kfree by hand.  The objects the
+ * monitor allocates are kept in a hash map (address -> size asked for), so heapstat can say what
+ * they asked for even where the heap itself does not remember requested sizes (the slab).
+ */
 #include "kernel/console.h"
+#include "kernel/kalloc.h"
 #include "kernel/kheap.h"
 #include "kernel/monitor.h"
 #include "kernel/options.h"
+#include "lib/hashmap.h"
 #include "lib/units.h"
 #include "mm/layout.h"
+
+static struct hashmap monitor_objects;
+static bool monitor_objects_ready;
+
+static struct hashmap *objects(void)
+{
+	if (!monitor_objects_ready) {
+		hashmap_init(&monitor_objects, &kernel_allocator, NULL);
+		monitor_objects_ready = true;
+	}
+	return &monitor_objects;
+}
+
+static void print_monitor_objects(void)
+{
+	struct hashmap_iter it;
+	uint64_t addr, size, total = 0;
+	char requested[UNITS_BUF_SIZE];
+
+	if (hashmap_count(objects()) == 0)
+		return;
+	for (hashmap_iter_init(&it, objects()); hashmap_iter_next(&it, &addr, &size);)
+		total += size;
+	kprintf("  the monitor holds %zu of them (kmalloc here): %s requested\n", hashmap_count(objects()),
+	        format_bytes(requested, total));
+}
 
 void cmd_heapstat(int argc, char **argv)
 {
@@ -17,12 +49,14 @@ void cmd_heapstat(int argc, char **argv)
 	kprintf("%s heap at 0x%016lx%s: %s mapped (peak %s)\n", heap_design_names[st.design], HEAP_BASE,
 	        options.heap_debug ? " (debug)" : "", format_bytes(mapped, st.bytes_mapped),
 	        format_bytes(peak, st.peak_mapped));
-	kprintf("  %zu objects: %s requested, %s handed out", st.objects_in_use,
-	        format_bytes(requested, st.bytes_requested), format_bytes(used, st.bytes_in_use));
+	kprintf("  %zu objects, %s handed out", st.objects_in_use, format_bytes(used, st.bytes_in_use));
+	if (st.requested_known)
+		kprintf(" for %s requested", format_bytes(requested, st.bytes_requested));
 	if (st.bytes_mapped)
-		kprintf("; %zu%% of the mapped bytes hold requested data\n", st.bytes_requested * 100 / st.bytes_mapped);
+		kprintf("; %zu%% of the mapped bytes are handed out\n", st.bytes_in_use * 100 / st.bytes_mapped);
 	else
 		kprintf("\n");
+	print_monitor_objects();
 	if (st.classes == 0)
 		return;
 	kprintf("  %8s  %8s  %6s  %10s\n", "class", "objects", "slabs", "held");
@@ -51,6 +85,8 @@ void cmd_kmalloc(int argc, char **argv)
 		kprintf("error: kmalloc: out of memory for %lu bytes\n", size);
 		return;
 	}
+	if (hashmap_put(objects(), (uint64_t)p, size) != HASHMAP_OK)
+		kprintf("(out of memory to remember it: heapstat will not count it)\n");
 	kprintf("%p (%zu usable bytes)\n", p, ksize(p));
 }
 
@@ -63,8 +99,10 @@ void cmd_kfree(int argc, char **argv)
 	if (!monitor_number("kfree", "address", argv[1], &addr))
 		return;
 	s = kfree_status((void *)addr);
-	if (s == HEAP_OK)
+	if (s == HEAP_OK) {
+		hashmap_remove(objects(), addr, NULL);
 		kprintf("freed %p\n", (void *)addr);
+	}
 	else
 		kprintf("error: kfree: %s\n", heap_status_message(s));
 }

@@ -121,6 +121,7 @@ void heap_stats(struct heap *h, struct heap_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->design = h->cfg.design;
+	out->requested_known = true;
 	out->bytes_mapped = region_mapped_bytes(&h->region);
 	out->peak_mapped = region_peak_bytes(&h->region);
 	h->ops->stats(h, out);

@@ -89,8 +89,9 @@ struct heap_class_stats {
 struct heap_stats {
 	enum heap_design design;
 	size_t objects_in_use;
-	size_t bytes_requested;     /* sum of sizes asked for by live objects; a design that does not
-	                             * keep them (slab outside debug mode) gives bytes_in_use */
+	bool requested_known;       /* the design keeps the sizes asked for (not the slab outside
+	                             * debug mode, which gives bytes_in_use as bytes_requested) */
+	size_t bytes_requested;     /* sum of sizes asked for by live objects */
 	size_t bytes_in_use;        /* sum of heap_usable_size of live objects */
 	size_t bytes_mapped;        /* bytes of the region backed by pages now */
 	size_t peak_mapped;

@@ -1017,6 +1017,7 @@ static void slab_stats(struct heap *h, struct heap_stats *out)
 	uintptr_t start = h->region.data_base;
 	size_t pages;
 
+	out->requested_known = h->cfg.debug;
 	out->classes = SLAB_CLASS_COUNT + 1;
 	for (unsigned k = 0; k < SLAB_CLASS_COUNT; k++)
 		out->class[k].size = h->design.slab.class[k].size;

@@ -302,6 +302,7 @@ static void assert_stats(struct model *m)
 		in_use += m->live[i].usable;
 	}
 	cr_assert_eq(st.design, m->t->heap.cfg.design);
+	cr_assert_eq(st.requested_known, knows_requested_sizes(&m->t->heap));
 	cr_assert_eq(st.objects_in_use, m->count, "%s: %zu objects, model %zu", harness_design(m->t), st.objects_in_use,
 	             m->count);
 	if (knows_requested_sizes(&m->t->heap))
