@@ -105,7 +105,9 @@ struct frame_allocator {
 };
 
 /*
- * Builds the allocator from `map`, a normalized memory map: usable ranges at or above
+ * Builds the allocator from `map`, a normalized memory map: sorted, non-overlapping, its usable
+ * and boot-page-table ranges page-aligned (else FRAME_ERR_BAD_MAP; memmap_normalize aligns usable
+ * ranges, and the boot path's page tables are whole frames).  Usable ranges at or above
  * cfg->reserve_below become free frames, except the frames its own metadata takes (carved from
  * the end of the highest usable range that can hold it); MEM_BOOT_PAGE_TABLES ranges at or
  * above reserve_below are counted as allocated order-0 frames (so the mapper may free those

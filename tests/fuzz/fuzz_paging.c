@@ -19,6 +19,7 @@
  */
 #include <string.h>
 
+#include "host/support/paging_rules.h"
 #include "host/support/sim_space.h"
 #include "mm/page.h"
 #include "mm/paging.h"
@@ -155,7 +156,7 @@ static bool flags_valid(uint32_t flags) { return (flags & ~(uint32_t)PAGE_FLAGS_
 
 static uint64_t limit(void) { return model.phys_limit < PHYS_ADDR_LIMIT ? model.phys_limit : PHYS_ADDR_LIMIT; }
 
-static bool phys_fits(uint64_t phys, uint64_t length) { return phys <= limit() && length <= limit() - phys; }
+static bool phys_fits(uint64_t phys, uint64_t length) { return rules_phys_fits(phys, length, limit()); }
 
 /* What paging_map must return, and how many table frames it takes from the budget: the tables it
  * adds, or, when they cannot all be had, the ones it got before giving them back. */
@@ -187,20 +188,6 @@ static enum paging_status expected_map(uint64_t virt, uint64_t phys, uint64_t si
 		return PAGING_ERR_NO_FRAMES;
 	}
 	*spent = needed;
-	return PAGING_OK;
-}
-
-/* The checks paging_map_range and paging_unmap_range make on [virt, virt + length) first. */
-static enum paging_status expected_virt_range(uint64_t virt, uint64_t length)
-{
-	uint64_t last = virt + length - 1;
-
-	if (!is_aligned(virt | length, PAGE_SIZE))
-		return PAGING_ERR_MISALIGNED;
-	if (!is_canonical(virt))
-		return PAGING_ERR_NONCANONICAL;
-	if (length != 0 && (last < virt || !is_canonical(last) || (virt ^ last) >> 63))
-		return PAGING_ERR_NONCANONICAL;
 	return PAGING_OK;
 }
 
@@ -414,7 +401,7 @@ static size_t count_pieces(uint64_t virt, uint64_t phys, uint64_t length)
 
 static void op_map_range(uint64_t virt, uint64_t phys, uint64_t length, uint32_t flags)
 {
-	enum paging_status want = !is_aligned(phys, PAGE_SIZE) ? PAGING_ERR_MISALIGNED : expected_virt_range(virt, length);
+	enum paging_status want = !is_aligned(phys, PAGE_SIZE) ? PAGING_ERR_MISALIGNED : rules_virt_range(virt, length);
 
 	if (want == PAGING_OK && !flags_valid(flags))
 		want = PAGING_ERR_BAD_FLAGS;
@@ -439,7 +426,7 @@ static bool sticks_out(uint64_t virt, uint64_t first, uint64_t last)
 
 static void op_unmap_range(uint64_t virt, uint64_t length)
 {
-	enum paging_status want = expected_virt_range(virt, length);
+	enum paging_status want = rules_virt_range(virt, length);
 	uint64_t last = virt + length - 1, frees = sim.frames.frees;
 	static uint64_t removed[MODEL_MAX];
 	size_t n = 0;

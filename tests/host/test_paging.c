@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "lib/rng.h"
+#include "host/support/paging_rules.h"
 #include "host/support/sim_space.h"
 #include "lib/compiler.h"
 #include "mm/paging.h"
@@ -254,24 +255,6 @@ static uint64_t model_table_count(const struct model *md)
 	return count;
 }
 
-static bool model_phys_fits(uint64_t phys, uint64_t length)
-{
-	return phys <= TEST_PHYS_LIMIT && length <= TEST_PHYS_LIMIT - phys;
-}
-
-static enum paging_status model_range_check(uint64_t virt, uint64_t length)
-{
-	uint64_t last = virt + length - 1;
-
-	if (!is_aligned(virt | length, PAGE_SIZE))
-		return PAGING_ERR_MISALIGNED;
-	if (!is_canonical(virt))
-		return PAGING_ERR_NONCANONICAL;
-	if (length != 0 && (last < virt || !is_canonical(last) || (virt >= LOWER_END) != (last >= LOWER_END)))
-		return PAGING_ERR_NONCANONICAL;
-	return PAGING_OK;
-}
-
 /* What paging_map must answer, in its documented order of checks. */
 static enum paging_status model_map_status(const struct model *md, uint64_t virt, uint64_t phys, uint64_t size,
                                            uint32_t flags, uint64_t budget)
@@ -286,7 +269,7 @@ static enum paging_status model_map_status(const struct model *md, uint64_t virt
 		return PAGING_ERR_NONCANONICAL;
 	if (flags & ~(uint32_t)PAGE_FLAGS_ALL)
 		return PAGING_ERR_BAD_FLAGS;
-	if (!model_phys_fits(phys, size))
+	if (!rules_phys_fits(phys, size, TEST_PHYS_LIMIT))
 		return PAGING_ERR_BAD_PHYS;
 	hit = model_overlap(md, virt, size);
 	if (hit != NULL)
@@ -548,10 +531,10 @@ static enum paging_status random_map_range(struct sim_space *s, struct model *md
 	if (rng_one_in(r, 32))
 		flags |= 1u << (6 + rng_below(r, 26));
 
-	want = model_range_check(virt, length);
+	want = rules_virt_range(virt, length);
 	if (want == PAGING_OK && flags & ~(uint32_t)PAGE_FLAGS_ALL)
 		want = PAGING_ERR_BAD_FLAGS;
-	if (want == PAGING_OK && !model_phys_fits(phys, length))
+	if (want == PAGING_OK && !rules_phys_fits(phys, length, TEST_PHYS_LIMIT))
 		want = PAGING_ERR_BAD_PHYS;
 	/* Piece by piece, as the mapper goes: each may meet a mapping or run out of frames. */
 	while (want == PAGING_OK && done < length) {
@@ -585,7 +568,7 @@ static enum paging_status random_unmap_range(struct sim_space *s, struct model *
 	enum paging_status want;
 
 	random_range(r, &virt, &length);
-	want = model_range_check(virt, length);
+	want = rules_virt_range(virt, length);
 	if (want == PAGING_OK && length != 0) {
 		const struct model_map *first = model_find(md, virt);
 		const struct model_map *last = model_find(md, virt + length - 1);
