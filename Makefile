@@ -141,14 +141,20 @@ MALLOC_LIB  := $(BUILD)/host/libferrite_malloc.so
 MALLOC_SRCS := $(PORTABLE_SRCS) host/support/host_pages.c host/malloc/ferrite_malloc.c
 PIC_OBJS    := $(patsubst %,$(BUILD)/pic/%.o,$(MALLOC_SRCS))
 
-MISUSE := $(BUILD)/host/misuse
+MISUSE    := $(BUILD)/host/misuse
+LIFECYCLE := $(BUILD)/host/lifecycle
 
-malloc-lib: $(MALLOC_LIB) $(MISUSE)
+malloc-lib: $(MALLOC_LIB) $(MISUSE) $(LIFECYCLE)
 
 # A program that misuses malloc on request, for the death tests (tests/host/test_malloc_death.c).
 $(MISUSE): tests/malloc/misuse.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -O0 -o $@ $<
+
+# A program that allocates before constructors and across fork (tools/malloc_check.py).
+$(LIFECYCLE): tests/malloc/lifecycle.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -o $@ $<
 
 $(BUILD)/pic/%.c.o: %.c
 	@mkdir -p $(@D)
