@@ -4,8 +4,8 @@
 Steps, in order:
   1. build the kernel, the ISO and the host tests with gcc;
   2. host unit tests (Criterion), plain and under ASan+UBSan;
-  3. real programs (python3, sort, gcc, a fork and preinit test) on libferrite_malloc.so, compared with glibc's malloc,
-     and one under valgrind's memcheck;
+  3. real programs (python3, sort, gcc, a fork and preinit test) on libferrite_malloc.so,
+     compared with glibc's malloc, and one under valgrind's memcheck;
   4. build everything again with clang, and boot the clang kernel's tests once;
   5. the in-kernel test suite in QEMU, for each configuration of the matrix (tools/matrix.py);
   6. boots that must fail or fault in a precise, reported way, and monitor sessions.
