@@ -13,6 +13,10 @@ CC := gcc
 endif
 
 BUILD    ?= build
+# One spelling per build directory: -MMD names each dependency file's target the way BUILD spelled
+# it, so a directory built once as /path/to/ferrite/build and once as build would miss header
+# changes and link stale objects.  Inside the tree, BUILD is always the relative path.
+override BUILD := $(patsubst $(CURDIR)/%,%,$(abspath $(BUILD)))
 MEM      ?= 128M
 FIRMWARE ?= bios
 CPU      ?= max
