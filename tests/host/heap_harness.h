@@ -67,6 +67,20 @@ static inline void harness_delete(struct harness *t)
 	free(t);
 }
 
+/* An object that must be allocated, and a free that must succeed. */
+static inline void *alloc_ok(struct harness *t, size_t size, size_t align)
+{
+	void *p = heap_alloc(&t->heap, size, align);
+
+	cr_assert_not_null(p, "alloc(%zu, %zu) failed", size, align);
+	return p;
+}
+
+static inline void free_ok(struct harness *t, void *p)
+{
+	cr_assert_eq(heap_free(&t->heap, p), HEAP_OK);
+}
+
 static inline const char *harness_design(const struct harness *t)
 {
 	return heap_design_name(t->heap.cfg.design);

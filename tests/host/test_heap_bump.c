@@ -15,19 +15,6 @@
 
 static struct harness *bump_heap(bool debug) { return harness_new(HEAP_BUMP, LIMIT, debug); }
 
-static uint8_t *alloc_ok(struct harness *t, size_t size, size_t align)
-{
-	uint8_t *p = heap_alloc(&t->heap, size, align);
-
-	cr_assert_not_null(p, "alloc(%zu, %zu) failed", size, align);
-	return p;
-}
-
-static void free_ok(struct harness *t, void *p)
-{
-	cr_assert_eq(heap_free(&t->heap, p), HEAP_OK);
-}
-
 Test(bump, objects_follow_one_another_and_memory_is_not_reused)
 {
 	struct harness *t = bump_heap(false);

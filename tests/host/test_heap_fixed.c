@@ -13,19 +13,6 @@
 
 static struct harness *fixed_heap(bool debug) { return harness_new(HEAP_FIXED, LIMIT, debug); }
 
-static void *alloc_ok(struct harness *t, size_t size, size_t align)
-{
-	void *p = heap_alloc(&t->heap, size, align);
-
-	cr_assert_not_null(p, "alloc(%zu, %zu) failed", size, align);
-	return p;
-}
-
-static void free_ok(struct harness *t, void *p)
-{
-	cr_assert_eq(heap_free(&t->heap, p), HEAP_OK);
-}
-
 static unsigned class_index(size_t size)
 {
 	unsigned k = 0;

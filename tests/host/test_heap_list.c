@@ -17,19 +17,6 @@
 
 static struct harness *list_heap(bool debug) { return harness_new(HEAP_LIST, LIMIT, debug); }
 
-static void *alloc_ok(struct harness *t, size_t size, size_t align)
-{
-	void *p = heap_alloc(&t->heap, size, align);
-
-	cr_assert_not_null(p, "alloc(%zu, %zu) failed", size, align);
-	return p;
-}
-
-static void free_ok(struct harness *t, void *p)
-{
-	cr_assert_eq(heap_free(&t->heap, p), HEAP_OK);
-}
-
 /* Bytes from one object to the next one allocated right after it. */
 static size_t block_bytes(size_t size) { return (HEADER + size + 15) / 16 * 16; }
 
