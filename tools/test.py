@@ -32,7 +32,7 @@ import qemu  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 ELF = os.path.join(BUILD, "ferrite.elf")
-CLANG_BUILD = os.path.join("build", "clang")   # relative: dependency files then match later manual builds
+CLANG_BUILD = os.path.join("build", "clang")
 ISO_CACHE = os.path.join(BUILD, "iso-cache")
 MALLOC_LIB = os.path.join(BUILD, "host", "libferrite_malloc.so")
 
